@@ -1,0 +1,468 @@
+import { createActor, type Actor } from 'xstate';
+import {
+  AgentNotRunningError,
+  AgentStoppedError,
+  CheckpointConflictError,
+  CheckpointTooLargeError,
+  ensureError,
+  HostClosedError,
+  NonDeterminismError,
+  ValidationError,
+} from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { CheckpointWriter } from '../persistence/checkpoint-writer.js';
+import type { PersistedAgentSnapshot } from '../persistence/envelope.js';
+import { agentMachine, isFinished, stateOf, type AgentContext, type AgentEvent, type AgentState, type InboxMessage } from './agent-machine.js';
+import type { Clock, TimerHandle } from './clock.js';
+import { execution, type FrameCursor } from './context.js';
+import type { PlaybookDefinition } from './definitions.js';
+import type { AgentEventBody } from './events.js';
+import { callStack, findEntry, findFrame, sortedPositions, type CallSite, type JournalEntry } from './journal.js';
+import { deserializeError, serializeError, toJournalValue, type SerializedError } from './serialize.js';
+
+/** What `AgentRef.status()` reports. */
+export interface AgentStatus {
+  agentId: string;
+  state: AgentState;
+  /** Number of the last checkpoint written (0 when durability is off). */
+  seq: number;
+  playbook: string;
+  /** Open playbook frames, outermost first. */
+  callStack: string[];
+  error?: SerializedError;
+  /** Set while the agent cannot store its next checkpoint: why it is held up. */
+  blockedOn?: string;
+  /** Its checkpoint could not be used; it waits for `recover(id, { fromSeq })`. */
+  quarantined?: true;
+}
+
+export interface AgentRuntimeOptions {
+  agentId: string;
+  definition: PlaybookDefinition;
+  /** The snapshot to resume from; absent for a new agent. */
+  snapshot?: PersistedAgentSnapshot;
+  /** Input of a new agent. */
+  input?: unknown;
+  /** The snapshot is of a stopped agent that should run again. */
+  resumeStopped?: boolean;
+  /** Absent when durability is off. */
+  writer: CheckpointWriter | undefined;
+  clock: Clock;
+  logger: Logger;
+  emit: (event: AgentEventBody) => void;
+}
+
+type HaltReason = 'completed' | 'failed' | 'stopped' | 'detached' | 'fenced';
+
+/** Returned by `replay` when the journal does not match: the agent has been failed. */
+export const MISMATCH = Symbol('journal mismatch');
+
+const NEVER = new Promise<never>(() => undefined);
+const STORE_RETRY_MAX_MS = 2_000;
+
+interface PendingCommit {
+  resolve: () => void;
+}
+
+/**
+ * One running agent: its XState actor (the journal lives in the actor's context), the
+ * pipeline that checkpoints the actor's snapshot, and the timers and waiters of its durable
+ * waits. Durable calls (see `durable-calls.ts`) read the journal through `replay` and record
+ * through `record` + `commit`.
+ *
+ * Once the agent halts (finished, stopped, fenced, or its host closed), every durable call
+ * and every pending commit stays pending forever: the playbook code is abandoned exactly as
+ * a crash would abandon it, and never observes a half-finished state.
+ */
+export class AgentRuntime {
+  readonly agentId: string;
+  readonly definition: PlaybookDefinition;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly emit: (event: AgentEventBody) => void;
+  private readonly actor: Actor<typeof agentMachine>;
+  private readonly writer: CheckpointWriter | undefined;
+  private readonly abort = new AbortController();
+  private readonly detached = new AbortController();
+  private readonly timers = new Set<TimerHandle>();
+  private readonly messageWaiters = new Set<() => void>();
+  private readonly outcome: Promise<unknown>;
+  private settle!: { resolve: (value: unknown) => void; reject: (error: Error) => void };
+  private halted: HaltReason | undefined;
+  private pending: PendingCommit[] = [];
+  private writing: Promise<void> | undefined;
+  private flushScheduled = false;
+  private blockedOn: string | undefined;
+  /** Set when the agent failed because its state could not be stored (the actor never saw it). */
+  private storeFailure: SerializedError | undefined;
+
+  constructor(options: AgentRuntimeOptions) {
+    this.agentId = options.agentId;
+    this.definition = options.definition;
+    this.writer = options.writer;
+    this.clock = options.clock;
+    this.logger = options.logger;
+    this.emit = options.emit;
+    this.outcome = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
+    this.outcome.catch(() => undefined); // a result nobody asks for is not an unhandled rejection
+    const input = { agentId: this.agentId, playbook: this.definition.name, input: options.input };
+    this.actor = options.snapshot
+      ? createActor(agentMachine, { snapshot: options.snapshot as never, input })
+      : createActor(agentMachine, { input });
+    this.actor.start();
+    if (options.resumeStopped && this.state === 'stopped') this.actor.send({ type: 'RESUME' });
+    this.settleIfFinished();
+  }
+
+  get context(): AgentContext {
+    return this.actor.getSnapshot().context;
+  }
+
+  get state(): AgentState {
+    return this.storeFailure ? 'failed' : stateOf(this.actor.getSnapshot());
+  }
+
+  get seq(): number {
+    return this.writer?.seq ?? 0;
+  }
+
+  get isHalted(): boolean {
+    return this.halted !== undefined;
+  }
+
+  /** Aborted when the agent halts; given to steps so they can cancel their work. */
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  result(): Promise<unknown> {
+    return this.outcome;
+  }
+
+  status(): AgentStatus {
+    const context = this.context;
+    const status: AgentStatus = {
+      agentId: this.agentId,
+      state: this.state,
+      seq: this.seq,
+      playbook: context.playbook,
+      callStack: isFinished(this.state) ? [] : callStack(context.journal),
+    };
+    const error = this.storeFailure ?? context.error;
+    if (error) status.error = error;
+    if (this.blockedOn) status.blockedOn = this.blockedOn;
+    return status;
+  }
+
+  /**
+   * Writes the first checkpoint of a new agent (its input) outside the commit pipeline, so a
+   * conflict (the id exists) or any other store error reaches the caller of `spawn`.
+   */
+  async persistNew(): Promise<void> {
+    if (!this.writer) return;
+    const started = performance.now();
+    const snapshot = this.actor.getPersistedSnapshot() as unknown as PersistedAgentSnapshot;
+    const { seq, bytes } = await this.writer.write(snapshot, this.state);
+    this.emit({ type: 'checkpointed', seq, state: this.state, bytes, durationMs: performance.now() - started });
+  }
+
+  /** Runs (or, from a restored snapshot, replays then continues) the playbook. */
+  run(): void {
+    if (this.halted || isFinished(this.state) || this.state === 'stopped') return;
+    const root: FrameCursor = { path: [], playbook: this.definition.name, next: 0 };
+    const input = this.context.input;
+    execution
+      .run({ kind: 'playbook', runtime: this, frame: root }, () => this.definition.fn(input as never))
+      .then(
+        (value) => this.complete(root, value),
+        (error: unknown) => this.failFromPlaybook(error),
+      );
+  }
+
+  /** Stores a message in the inbox; resolves once it is checkpointed. */
+  async deliver(type: string, payload: unknown): Promise<void> {
+    if (typeof type !== 'string' || type.length === 0) {
+      throw new ValidationError('a message needs a non-empty string "type"');
+    }
+    if (this.halted === 'detached') throw new HostClosedError(this.agentId);
+    if (this.halted || this.state === 'stopped') throw new AgentNotRunningError(this.agentId, this.state);
+    const message: Omit<InboxMessage, 'id'> = {
+      type,
+      payload: toJournalValue(payload, `payload of message "${type}"`),
+      sentAt: this.clock.now(),
+    };
+    this.record({ type: 'MESSAGE.SENT', message });
+    for (const wake of this.messageWaiters) wake();
+    await this.enqueueWrite();
+  }
+
+  /** Stops the agent for good: a final checkpoint with state "stopped". */
+  async stop(): Promise<void> {
+    if (this.halted) return;
+    this.halt('stopped');
+    this.actor.send({ type: 'STOP' });
+    this.settle.reject(new AgentStoppedError(this.agentId));
+    this.emit({ type: 'stopped' });
+    await this.enqueueWrite();
+  }
+
+  /**
+   * Lets go of the agent without changing its state (the host is closing): pending checkpoints
+   * are written, timers cleared, and the agent resumes wherever a host recovers it.
+   */
+  async detach(): Promise<void> {
+    if (!this.halted) {
+      this.halt('detached');
+      this.settle.reject(new HostClosedError(this.agentId));
+    }
+    this.detached.abort();
+    await this.writing;
+  }
+
+  // ---- used by durable calls -------------------------------------------------------------
+
+  record(event: AgentEvent): void {
+    this.actor.send(event);
+  }
+
+  /** Resolves once the current state is checkpointed; never, if the agent halts first. */
+  commit(): Promise<void> {
+    return this.halted ? NEVER : this.enqueueWrite();
+  }
+
+  /** Never settles: what a durable call returns once its agent has halted. */
+  abandon(): Promise<never> {
+    return NEVER;
+  }
+
+  /**
+   * The journal entry at `site` from an earlier run, if any. A recorded call of another kind or
+   * name means the code changed under the agent: the agent fails with a `NonDeterminismError`.
+   */
+  replay(site: CallSite, kind: JournalEntry['kind'], name: string): JournalEntry | undefined | typeof MISMATCH {
+    const entry = findEntry(this.context.journal, site);
+    if (!entry) return undefined;
+    if (entry.kind === kind && entry.name === name) return entry;
+    this.failNonDeterministic(site, `${entry.kind} "${entry.name}"`, `${kind} "${name}"`);
+    return MISMATCH;
+  }
+
+  /** Checks, as a frame returns, that replay used every call its journal recorded. */
+  frameReplayedFully(cursor: FrameCursor): boolean {
+    const frame = findFrame(this.context.journal, cursor.path);
+    const leftover = frame && sortedPositions(frame).find((p) => p >= cursor.next);
+    if (leftover === undefined || !frame) return true;
+    const entry = frame.entries[leftover]!;
+    this.failNonDeterministic(
+      { frame: cursor.path, position: leftover },
+      `${entry.kind} "${entry.name}"`,
+      `a return from playbook "${cursor.playbook}"`,
+    );
+    return false;
+  }
+
+  /** Resolves at `until` (epoch ms) on the agent's clock. */
+  waitUntil(until: number): Promise<void> {
+    return new Promise((resolve) => this.armTimer(resolve, until - this.clock.now()));
+  }
+
+  /** Resolves when a message arrives or at `until`, whichever comes first. */
+  waitForMessage(until: number | undefined): Promise<void> {
+    return new Promise((resolve) => {
+      let timer: TimerHandle | undefined;
+      const wake = (): void => {
+        this.messageWaiters.delete(wake);
+        if (timer) this.disarmTimer(timer);
+        resolve();
+      };
+      this.messageWaiters.add(wake);
+      if (until !== undefined) timer = this.armTimer(wake, until - this.clock.now());
+    });
+  }
+
+  firstMessage(type: string): InboxMessage | undefined {
+    return this.context.inbox.find((m) => m.type === type);
+  }
+
+  // ---- internals -------------------------------------------------------------------------
+
+  private armTimer(callback: () => void, delayMs: number): TimerHandle {
+    if (this.halted) return {};
+    const timer = this.clock.setTimer(() => {
+      this.timers.delete(timer);
+      callback();
+    }, delayMs);
+    this.timers.add(timer);
+    return timer;
+  }
+
+  private disarmTimer(timer: TimerHandle): void {
+    this.clock.clearTimer(timer);
+    this.timers.delete(timer);
+  }
+
+  private halt(reason: HaltReason): void {
+    this.halted = reason;
+    for (const timer of this.timers) this.clock.clearTimer(timer);
+    this.timers.clear();
+    this.messageWaiters.clear();
+    this.abort.abort(new AgentStoppedError(this.agentId));
+  }
+
+  private async complete(root: FrameCursor, value: unknown): Promise<void> {
+    if (this.halted || !this.frameReplayedFully(root)) return;
+    let result: unknown;
+    try {
+      result = toJournalValue(value, `result of playbook "${this.definition.name}"`);
+    } catch (error) {
+      return this.failFromPlaybook(error);
+    }
+    this.record({ type: 'DONE', result });
+    await this.finish('completed');
+  }
+
+  private async failFromPlaybook(thrown: unknown): Promise<void> {
+    if (this.halted) return;
+    this.record({ type: 'FAIL', error: serializeError(thrown) });
+    await this.finish('failed');
+  }
+
+  private failNonDeterministic(site: CallSite, expected: string, actual: string): void {
+    const frame = findFrame(this.context.journal, site.frame)?.playbook ?? this.definition.name;
+    const error = new NonDeterminismError(
+      `agent "${this.agentId}": replay does not match the journal at ${frame} call #${site.position + 1}: ` +
+        `the journal has ${expected}, the playbook now makes ${actual}`,
+      expected,
+      actual,
+    );
+    this.failAgent(error);
+  }
+
+  /** Fails the agent from outside the playbook's own flow (non-determinism, a write that cannot succeed). */
+  private failAgent(error: Error): void {
+    if (this.halted) return;
+    this.record({ type: 'FAIL', error: serializeError(error) });
+    void this.finish('failed');
+  }
+
+  private async finish(reason: 'completed' | 'failed'): Promise<void> {
+    this.halt(reason);
+    await this.enqueueWrite();
+    if (this.storeFailure || this.halted !== reason) return; // fenced or failed while writing
+    this.settleIfFinished();
+    const context = this.context;
+    if (reason === 'completed') this.emit({ type: 'completed', result: context.result });
+    else this.emit({ type: 'failed', error: context.error! });
+  }
+
+  private settleIfFinished(): void {
+    const state = this.state;
+    const context = this.context;
+    if (state === 'completed') this.settle.resolve(context.result);
+    else if (state === 'failed') this.settle.reject(deserializeError(context.error!));
+    else if (state === 'stopped') this.settle.reject(new AgentStoppedError(this.agentId));
+    if (state !== 'running' && state !== 'waiting' && !this.halted) this.halted = state;
+  }
+
+  /** Resolves once a checkpoint containing the current state is stored. */
+  private enqueueWrite(): Promise<void> {
+    if (!this.writer || this.halted === 'fenced') return Promise.resolve();
+    return new Promise((resolve) => {
+      this.pending.push({ resolve });
+      if (!this.writing && !this.flushScheduled) {
+        this.flushScheduled = true;
+        // setImmediate rather than a microtask: everything the playbook records in this turn
+        // (parallel completions, a message and its consumer) goes into one checkpoint.
+        setImmediate(() => {
+          this.flushScheduled = false;
+          if (!this.writing) this.writing = this.flush();
+        });
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    while (this.pending.length > 0 && this.halted !== 'fenced') {
+      const batch = this.pending;
+      this.pending = [];
+      const written = await this.writeCurrentState();
+      if (!written) return this.afterFlush();
+      for (const commit of batch) commit.resolve();
+    }
+    this.afterFlush();
+  }
+
+  private afterFlush(): void {
+    this.writing = undefined;
+  }
+
+  /** One checkpoint of the current state, retried while the store is unavailable. */
+  private async writeCurrentState(): Promise<boolean> {
+    const writer = this.writer!;
+    for (let attempt = 1; ; attempt++) {
+      const snapshot = this.actor.getPersistedSnapshot() as unknown as PersistedAgentSnapshot;
+      const state = this.state;
+      const started = performance.now();
+      try {
+        const { seq, bytes } = await writer.write(snapshot, state, this.context.error);
+        this.blockedOn = undefined;
+        this.logger.debug({ seq, state, bytes }, 'checkpointed');
+        this.emit({ type: 'checkpointed', seq, state, bytes, durationMs: performance.now() - started });
+        return true;
+      } catch (thrown) {
+        const error = ensureError(thrown);
+        if (error instanceof CheckpointConflictError) return this.fence(error);
+        if (error instanceof CheckpointTooLargeError) return this.failTooLarge(error);
+        if (this.detached.signal.aborted) return false;
+        this.blockedOn = `checkpoint store: ${error.message}`;
+        const delayMs = Math.min(10 * 2 ** (attempt - 1), STORE_RETRY_MAX_MS);
+        this.logger.warn({ err: error, attempt, delayMs }, 'checkpoint write failed; retrying');
+        await this.pauseUnlessDetached(delayMs);
+      }
+    }
+  }
+
+  private fence(error: CheckpointConflictError): false {
+    this.logger.error({ err: error }, 'fenced: another copy of this agent wrote a newer checkpoint');
+    if (this.halted !== 'detached') this.settle.reject(error);
+    this.halt('fenced');
+    this.emit({ type: 'fenced', error: serializeError(error) });
+    return false;
+  }
+
+  private pauseUnlessDetached(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = this.clock.setTimer(done, ms);
+      const signal = this.detached.signal;
+      function done(): void {
+        signal.removeEventListener('abort', cancel);
+        resolve();
+      }
+      const cancel = (): void => {
+        this.clock.clearTimer(timer);
+        resolve();
+      };
+      signal.addEventListener('abort', cancel, { once: true });
+    });
+  }
+
+  /**
+   * The state cannot be stored: the agent fails, and the failure is recorded next to the last
+   * snapshot that could be stored (the actor's own state, which holds the oversized value, is
+   * left as it is; `state` and `status()` report the failure).
+   */
+  private async failTooLarge(error: CheckpointTooLargeError): Promise<false> {
+    this.logger.error({ err: error }, 'checkpoint too large; the agent fails');
+    const serialized = serializeError(error);
+    this.storeFailure = serialized;
+    if (!this.halted || this.halted === 'completed' || this.halted === 'failed') this.halt('failed');
+    try {
+      await this.writer!.writeFailure(serialized);
+    } catch (writeError) {
+      this.logger.error({ err: writeError }, 'could not record the failure');
+    }
+    this.settle.reject(error);
+    this.emit({ type: 'failed', error: serialized });
+    return false;
+  }
+}

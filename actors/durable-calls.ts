@@ -1,0 +1,179 @@
+import { randomUUID } from 'node:crypto';
+import { TimeoutError } from '../errors.js';
+import { MISMATCH, type AgentRuntime } from './agent-runtime.js';
+import { execution, type FrameCursor } from './context.js';
+import type { PlaybookDefinition, StepDefinition } from './definitions.js';
+import type { CallSite, JournalEntry } from './journal.js';
+import { deserializeError, serializeError, toJournalValue, type SerializedError } from './serialize.js';
+import { runStepAttempts } from './step-runner.js';
+
+/*
+ * The durable calls a playbook makes. Each one takes the next position in its frame, returns
+ * the journaled outcome when replay finds one, and otherwise runs live, records its outcome
+ * in the agent's actor and resolves only once that is checkpointed.
+ */
+
+type Outcome = { value?: unknown; error?: SerializedError };
+
+function nextSite(frame: FrameCursor): CallSite {
+  return { frame: frame.path, position: frame.next++ };
+}
+
+function unwrap(outcome: Outcome | JournalEntry): unknown {
+  if (outcome.error) throw deserializeError(outcome.error);
+  return outcome.value;
+}
+
+/** The idempotency key of the call at `site`: the agent id and the call's position in the call tree. */
+export function idempotencyKey(agentId: string, site: CallSite): string {
+  return `${agentId}/${[...site.frame, site.position].join('.')}`;
+}
+
+export async function callStep(rt: AgentRuntime, frame: FrameCursor, step: StepDefinition, args: unknown[]): Promise<unknown> {
+  if (rt.isHalted) return rt.abandon();
+  const site = nextSite(frame);
+  const recorded = rt.replay(site, 'step', step.name);
+  if (recorded === MISMATCH) return rt.abandon();
+  if (recorded) return unwrap(recorded);
+
+  const outcome: Outcome = {};
+  try {
+    const value = await runStepAttempts(step, args, {
+      agentId: rt.agentId,
+      idempotencyKey: idempotencyKey(rt.agentId, site),
+      clock: rt.clock,
+      agentSignal: rt.signal,
+      onRetry: (attempt, error, delayMs) => {
+        rt.logger.warn({ step: step.name, attempt, delayMs, err: error }, 'step failed; retrying');
+        rt.emit({ type: 'step.retrying', step: step.name, attempt, delayMs, error: serializeError(error) });
+      },
+    });
+    outcome.value = toJournalValue(value, `result of step "${step.name}"`);
+  } catch (error) {
+    outcome.error = serializeError(error);
+  }
+  if (rt.isHalted) return rt.abandon();
+  rt.record({ type: 'STEP.DONE', at: site, name: step.name, ...outcome });
+  await rt.commit();
+  return unwrap(outcome);
+}
+
+export async function callPlaybook(rt: AgentRuntime, frame: FrameCursor, child: PlaybookDefinition, input: unknown): Promise<unknown> {
+  if (rt.isHalted) return rt.abandon();
+  const site = nextSite(frame);
+  const recorded = rt.replay(site, 'call', child.name);
+  if (recorded === MISMATCH) return rt.abandon();
+  if (recorded?.done) return unwrap(recorded);
+  if (!recorded) rt.record({ type: 'CALL.START', at: site, name: child.name });
+
+  const cursor: FrameCursor = { path: [...site.frame, site.position], playbook: child.name, next: 0 };
+  const outcome: Outcome = {};
+  try {
+    const value = await execution.run({ kind: 'playbook', runtime: rt, frame: cursor }, () => child.fn(input as never));
+    if (rt.isHalted || !rt.frameReplayedFully(cursor)) return rt.abandon();
+    outcome.value = toJournalValue(value, `result of playbook "${child.name}"`);
+  } catch (error) {
+    outcome.error = serializeError(error);
+  }
+  if (rt.isHalted) return rt.abandon();
+  rt.record({ type: 'CALL.DONE', at: site, ...outcome });
+  await rt.commit();
+  return unwrap(outcome);
+}
+
+export async function durableSleep(rt: AgentRuntime, frame: FrameCursor, ms: number): Promise<void> {
+  if (rt.isHalted) return rt.abandon();
+  const site = nextSite(frame);
+  const recorded = rt.replay(site, 'sleep', 'sleep');
+  if (recorded === MISMATCH) return rt.abandon();
+  if (recorded?.done) return;
+  let until = recorded?.until;
+  if (until === undefined) {
+    // The deadline is stored before the sleep starts, so it survives a crash unchanged.
+    until = rt.clock.now() + ms;
+    rt.record({ type: 'SLEEP.START', at: site, until });
+    rt.emit({ type: 'waiting', for: 'sleep', name: 'sleep', until });
+    await rt.commit();
+  }
+  await rt.waitUntil(until);
+  if (rt.isHalted) return rt.abandon();
+  rt.record({ type: 'SLEEP.DONE', at: site });
+}
+
+/** A schema with zod's `safeParse` shape. */
+export interface PayloadSchema<T> {
+  safeParse(data: unknown): { success: true; data: T } | { success: false; error: { message: string } };
+}
+
+export async function durableReceive<T>(
+  rt: AgentRuntime,
+  frame: FrameCursor,
+  type: string,
+  options: { schema?: PayloadSchema<T>; timeoutMs?: number },
+): Promise<T> {
+  if (rt.isHalted) return rt.abandon();
+  const site = nextSite(frame);
+  const recorded = rt.replay(site, 'receive', type);
+  if (recorded === MISMATCH) return rt.abandon();
+  const timedOut = (): TimeoutError =>
+    new TimeoutError(`receive "${type}" timed out after ${options.timeoutMs ?? 0} ms`);
+  if (recorded?.done) {
+    if (recorded.timedOut) throw timedOut();
+    return recorded.value as T;
+  }
+
+  const until = recorded ? recorded.until : options.timeoutMs === undefined ? undefined : rt.clock.now() + options.timeoutMs;
+  let waitRecorded = recorded !== undefined;
+  for (;;) {
+    const message = rt.firstMessage(type);
+    if (message) {
+      const checked = options.schema ? options.schema.safeParse(message.payload) : { success: true as const, data: message.payload as T };
+      if (!checked.success) {
+        const reason = `payload does not match the schema of receive("${type}"): ${checked.error.message}`;
+        rt.logger.warn({ messageId: message.id, messageType: type, reason }, 'message rejected');
+        rt.record({ type: 'MESSAGE.REJECTED', messageId: message.id });
+        rt.emit({ type: 'message.rejected', messageType: type, reason });
+        continue;
+      }
+      const value = toJournalValue(checked.data, `payload of message "${type}"`);
+      rt.record({ type: 'MESSAGE.CONSUMED', at: site, messageId: message.id, value });
+      await rt.commit();
+      return value as T;
+    }
+    if (until !== undefined && rt.clock.now() >= until) {
+      rt.record({ type: 'RECEIVE.TIMEOUT', at: site });
+      await rt.commit();
+      throw timedOut();
+    }
+    if (!waitRecorded) {
+      waitRecorded = true;
+      rt.record({ type: 'RECEIVE.WAIT', at: site, messageType: type, ...(until === undefined ? {} : { until }) });
+      rt.emit({ type: 'waiting', for: 'receive', name: type, ...(until === undefined ? {} : { until }) });
+      await rt.commit();
+      continue;
+    }
+    await rt.waitForMessage(until);
+    if (rt.isHalted) return rt.abandon();
+  }
+}
+
+export type ValueKind = 'now' | 'random' | 'uuid';
+
+const produce: Record<ValueKind, (rt: AgentRuntime) => unknown> = {
+  now: (rt) => rt.clock.now(),
+  random: () => Math.random(),
+  uuid: () => randomUUID(),
+};
+
+/** `now()`, `random()`, `uuid()`: a value chosen once, journaled, and the same on every replay. */
+export async function durableValue(rt: AgentRuntime, frame: FrameCursor, kind: ValueKind): Promise<unknown> {
+  if (rt.isHalted) return rt.abandon();
+  const site = nextSite(frame);
+  const recorded = rt.replay(site, kind, kind);
+  if (recorded === MISMATCH) return rt.abandon();
+  if (recorded) return recorded.value;
+  const value = produce[kind](rt);
+  rt.record({ type: 'VALUE', at: site, kind, value });
+  await rt.commit();
+  return value;
+}

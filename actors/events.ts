@@ -1,0 +1,22 @@
+import type { AgentState } from './agent-machine.js';
+import type { SerializedError } from './serialize.js';
+
+/** Lifecycle events of agents, as a host emits them (and, with NATS, publishes them). */
+export type AgentLifecycleEvent = { agentId: string; playbook: string; at: string } & (
+  | { type: 'spawned' }
+  | { type: 'recovered'; seq: number; resumeAt: string }
+  | { type: 'checkpointed'; seq: number; state: AgentState; bytes: number; durationMs: number }
+  | { type: 'waiting'; for: 'sleep' | 'receive'; name: string; until?: number }
+  | { type: 'step.retrying'; step: string; attempt: number; delayMs: number; error: SerializedError }
+  | { type: 'message.rejected'; messageType: string; reason: string }
+  | { type: 'completed'; result: unknown }
+  | { type: 'failed'; error: SerializedError }
+  | { type: 'stopped' }
+  /** Another copy of the agent wrote a newer checkpoint; this one stopped acting. */
+  | { type: 'fenced'; error: SerializedError }
+);
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** An event as the runtime raises it; the host adds agent id, playbook and time. */
+export type AgentEventBody = DistributiveOmit<AgentLifecycleEvent, 'agentId' | 'playbook' | 'at'>;

@@ -1,0 +1,93 @@
+import { ensureError, TerminalError, TimeoutError } from '../errors.js';
+import type { Clock } from './clock.js';
+import { execution, type StepContext } from './context.js';
+import { retryDelay, type StepDefinition } from './definitions.js';
+
+export interface StepRun {
+  agentId: string;
+  idempotencyKey: string;
+  clock: Clock;
+  /** Aborted when the agent stops: no further attempt starts. */
+  agentSignal: AbortSignal;
+  onRetry: (attempt: number, error: Error, delayMs: number) => void;
+}
+
+/** Runs a step's function with its retry policy and per-attempt timeout; throws its last error. */
+export async function runStepAttempts(definition: StepDefinition, args: unknown[], run: StepRun): Promise<unknown> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await runAttempt(definition, args, run, attempt);
+    } catch (thrown) {
+      const error = ensureError(thrown);
+      if (error instanceof TerminalError || attempt >= definition.retry.maxAttempts || run.agentSignal.aborted) {
+        throw error;
+      }
+      const delayMs = retryDelay(definition.retry, attempt);
+      run.onRetry(attempt, error, delayMs);
+      await delay(run.clock, delayMs, run.agentSignal);
+    }
+  }
+}
+
+async function runAttempt(definition: StepDefinition, args: unknown[], run: StepRun, attempt: number): Promise<unknown> {
+  const controller = new AbortController();
+  const abort = (): void => controller.abort(run.agentSignal.reason);
+  run.agentSignal.addEventListener('abort', abort, { once: true });
+  const context: StepContext = {
+    agentId: run.agentId,
+    step: definition.name,
+    idempotencyKey: run.idempotencyKey,
+    attempt,
+    signal: controller.signal,
+  };
+  const attemptPromise = execution.run({ kind: 'step', step: context }, async () =>
+    (definition.fn as (...a: unknown[]) => unknown)(...args),
+  );
+  try {
+    if (definition.timeoutMs === undefined) return await attemptPromise;
+    return await withTimeout(attemptPromise, definition, run.clock, controller);
+  } finally {
+    run.agentSignal.removeEventListener('abort', abort);
+  }
+}
+
+function withTimeout(
+  attempt: Promise<unknown>,
+  definition: StepDefinition,
+  clock: Clock,
+  controller: AbortController,
+): Promise<unknown> {
+  const timeoutMs = definition.timeoutMs!;
+  return new Promise((resolve, reject) => {
+    const timer = clock.setTimer(() => {
+      const error = new TimeoutError(`step "${definition.name}" timed out after ${timeoutMs} ms`);
+      controller.abort(error);
+      reject(error);
+    }, timeoutMs);
+    attempt.then(
+      (value) => {
+        clock.clearTimer(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clock.clearTimer(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+function delay(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = clock.setTimer(() => {
+      signal.removeEventListener('abort', cancel);
+      resolve();
+    }, ms);
+    const cancel = (): void => {
+      clock.clearTimer(timer);
+      resolve();
+    };
+    signal.addEventListener('abort', cancel, { once: true });
+  });
+}

@@ -1,0 +1,47 @@
+// durable-playbooks: the public API. Everything not exported here is internal.
+
+export { playbook, step, type Playbook, type Step } from './actors/playbook.js';
+export type { PlaybookOptions, RetryPolicy, StepOptions } from './actors/definitions.js';
+export { sleep, now, random, uuid, receive, type ReceiveOptions } from './actors/primitives.js';
+export { stepContext, type StepContext } from './actors/context.js';
+export type { PayloadSchema } from './actors/durable-calls.js';
+export type { Duration } from './actors/duration.js';
+export { ManualClock, systemClock, type Clock, type TimerHandle } from './actors/clock.js';
+export type { AgentStatus } from './actors/agent-runtime.js';
+export { AgentState } from './actors/agent-machine.js';
+export type { AgentLifecycleEvent } from './actors/events.js';
+export type { Frame, JournalEntry, PendingWait } from './actors/journal.js';
+export type { SerializedError } from './actors/serialize.js';
+
+export { createHost, Host, type HostOptions, type AgentEventListener } from './supervisor/host.js';
+export { AgentRef } from './supervisor/agent-ref.js';
+
+export type { CheckpointStore, StoredCheckpoint } from './persistence/checkpoint-store.js';
+export { FileCheckpointStore, type FileCheckpointStoreOptions } from './persistence/file-store.js';
+export { MemoryCheckpointStore, type MemoryCheckpointStoreOptions } from './persistence/memory-store.js';
+export { CheckpointManager, type CheckpointSummary } from './persistence/checkpoint-manager.js';
+export {
+  RecoveryCoordinator,
+  type RecoverOptions,
+  type RecoveryInfo,
+  type RecoveryReport,
+} from './persistence/recovery-coordinator.js';
+export {
+  CHECKPOINT_FORMAT,
+  decodeCheckpoint,
+  type CheckpointRecord,
+  type PersistedAgentSnapshot,
+} from './persistence/envelope.js';
+
+export {
+  loadConfig,
+  parseConfig,
+  defaultConfig,
+  type PlaybooksConfig,
+  type DurabilityConfig,
+  type NatsConfig,
+  type SupervisorConfig,
+  type DashboardConfig,
+} from './config.js';
+
+export * from './errors.js';

@@ -1,0 +1,122 @@
+import { z } from 'zod';
+import type { AgentContext } from '../actors/agent-machine.js';
+import type { AgentState } from '../actors/agent-machine.js';
+import type { Frame, JournalEntry } from '../actors/journal.js';
+import type { SerializedError } from '../actors/serialize.js';
+import { CorruptCheckpointError, ensureError } from '../errors.js';
+import type { StoredCheckpoint } from './checkpoint-store.js';
+
+/** Version of the checkpoint record format. Bump it, and keep decoding old fixtures, on any change. */
+export const CHECKPOINT_FORMAT = 1;
+
+/** The XState persisted snapshot of an agent actor, as stored. */
+export interface PersistedAgentSnapshot {
+  status: 'active' | 'done' | 'error' | 'stopped';
+  value: unknown;
+  context: AgentContext;
+  [xstateField: string]: unknown;
+}
+
+/** A checkpoint: the public, versioned JSON record a store holds. */
+export interface CheckpointRecord {
+  format: typeof CHECKPOINT_FORMAT;
+  agentId: string;
+  seq: number;
+  playbook: string;
+  /** The playbook's `version` option when the checkpoint was written. */
+  playbookVersion?: string;
+  /** ISO 8601. */
+  savedAt: string;
+  status: AgentState;
+  /** Why the agent failed, when `status` is "failed". */
+  error?: SerializedError;
+  snapshot: PersistedAgentSnapshot;
+}
+
+const serializedErrorSchema: z.ZodType<SerializedError> = z.object({
+  name: z.string(),
+  message: z.string(),
+  code: z.string().optional(),
+  stack: z.string().optional(),
+});
+
+const entrySchema: z.ZodType<JournalEntry> = z.lazy(() =>
+  z.object({
+    kind: z.enum(['step', 'call', 'sleep', 'receive', 'now', 'random', 'uuid']),
+    name: z.string(),
+    done: z.literal(true).optional(),
+    value: z.unknown().optional(),
+    error: serializedErrorSchema.optional(),
+    frame: frameSchema.optional(),
+    until: z.number().optional(),
+    timedOut: z.literal(true).optional(),
+  }),
+);
+
+const frameSchema: z.ZodType<Frame> = z.lazy(() =>
+  z.object({
+    playbook: z.string(),
+    entries: z.record(z.string().regex(/^\d+$/, 'entry positions are whole numbers'), entrySchema),
+  }),
+);
+
+const contextSchema = z.object({
+  agentId: z.string(),
+  playbook: z.string(),
+  input: z.unknown(),
+  journal: frameSchema,
+  inbox: z.array(
+    z.object({ id: z.string(), type: z.string(), payload: z.unknown(), sentAt: z.number() }),
+  ),
+  messagesReceived: z.number().int().nonnegative(),
+  result: z.unknown().optional(),
+  error: serializedErrorSchema.optional(),
+});
+
+const recordSchema = z.object({
+  format: z.literal(CHECKPOINT_FORMAT),
+  agentId: z.string().min(1),
+  seq: z.number().int().positive(),
+  playbook: z.string().min(1),
+  playbookVersion: z.string().optional(),
+  savedAt: z.string(),
+  status: z.enum(['running', 'waiting', 'completed', 'failed', 'stopped']),
+  error: serializedErrorSchema.optional(),
+  snapshot: z.looseObject({
+    status: z.enum(['active', 'done', 'error', 'stopped']),
+    value: z.unknown(),
+    context: contextSchema,
+  }),
+});
+
+export function encodeCheckpoint(record: CheckpointRecord): string {
+  return JSON.stringify(record);
+}
+
+/** Decodes and validates a stored checkpoint; anything off is a `CorruptCheckpointError`. */
+export function decodeCheckpoint(stored: StoredCheckpoint): CheckpointRecord {
+  let json: unknown;
+  try {
+    json = JSON.parse(stored.data);
+  } catch (error) {
+    throw new CorruptCheckpointError(stored.agentId, stored.seq, `not valid JSON (${ensureError(error).message})`, {
+      cause: error,
+    });
+  }
+  const parsed = recordSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? issue.path.join('.') : 'record';
+    throw new CorruptCheckpointError(stored.agentId, stored.seq, `${where}: ${issue?.message ?? 'invalid'}`, {
+      cause: parsed.error,
+    });
+  }
+  const record = parsed.data as CheckpointRecord;
+  if (record.agentId !== stored.agentId) {
+    throw new CorruptCheckpointError(stored.agentId, stored.seq, `it belongs to agent "${record.agentId}"`);
+  }
+  if (record.seq !== stored.seq) {
+    throw new CorruptCheckpointError(stored.agentId, stored.seq, `it says it is checkpoint ${record.seq}`);
+  }
+  return record;
+}

@@ -1,0 +1,160 @@
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, open, readdir, readFile, rm, unlink } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { CheckpointConflictError, ensureError } from '../errors.js';
+import { assertCheckpointSize, megabytes, type CheckpointStore, type StoredCheckpoint } from './checkpoint-store.js';
+
+export interface FileCheckpointStoreOptions {
+  /** Directory holding one folder per agent. */
+  path: string;
+  /** Checkpoints kept per agent; older ones are deleted after each save. Default 10. */
+  keepLastN?: number;
+  /** Largest encoded checkpoint accepted, in MiB. Default 10. */
+  maxCheckpointSizeMb?: number;
+  /**
+   * fsync each checkpoint file and its directory before the save resolves, so a checkpoint
+   * survives power loss, not only a process crash. Default true.
+   */
+  fsync?: boolean;
+}
+
+const CHECKPOINT_FILE = /^(\d+)\.json$/;
+
+/**
+ * The embedded store: `path/<agentId>/<seq>.json`. Each checkpoint is written to a temporary
+ * file, fsynced, then linked to its final name. `link` fails when the name exists, so each
+ * seq is written once: a second copy of an agent racing for the same seq gets a
+ * `CheckpointConflictError` instead of overwriting, and readers never see a partial file.
+ */
+export class FileCheckpointStore implements CheckpointStore {
+  readonly kind = 'file';
+  readonly path: string;
+  private readonly keepLastN: number;
+  private readonly maxBytes: number;
+  private readonly fsync: boolean;
+  private readonly knownDirs = new Set<string>();
+  private readonly pruning = new Set<Promise<unknown>>();
+  private tempCounter = 0;
+  private readonly tempTag = `${process.pid}-${randomBytes(3).toString('hex')}`;
+
+  constructor(options: FileCheckpointStoreOptions) {
+    this.path = resolve(options.path);
+    this.keepLastN = options.keepLastN ?? 10;
+    this.maxBytes = megabytes(options.maxCheckpointSizeMb ?? 10);
+    this.fsync = options.fsync ?? true;
+  }
+
+  async save(agentId: string, seq: number, data: string, _expectedRevision: number | undefined): Promise<number> {
+    assertCheckpointSize(agentId, data, this.maxBytes);
+    const dir = await this.agentDir(agentId);
+    const temp = join(dir, `.${seq}.${this.tempTag}.${this.tempCounter++}.tmp`);
+    const file = await open(temp, 'wx');
+    try {
+      await file.writeFile(data);
+      if (this.fsync) await file.sync();
+    } finally {
+      await file.close();
+    }
+    try {
+      await link(temp, join(dir, `${seq}.json`));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new CheckpointConflictError(agentId, seq);
+      throw error;
+    } finally {
+      await unlink(temp).catch(() => undefined);
+    }
+    if (this.fsync) await syncDirectory(dir);
+    if (seq > this.keepLastN) this.inBackground(unlinkQuietly(join(dir, `${seq - this.keepLastN}.json`)));
+    return seq;
+  }
+
+  async latest(agentId: string): Promise<StoredCheckpoint | undefined> {
+    const seq = (await this.history(agentId)).at(-1);
+    return seq === undefined ? undefined : this.load(agentId, seq);
+  }
+
+  async load(agentId: string, seq: number): Promise<StoredCheckpoint | undefined> {
+    try {
+      const data = await readFile(join(this.path, agentId, `${seq}.json`), 'utf8');
+      return { agentId, seq, revision: seq, data };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  async history(agentId: string): Promise<number[]> {
+    const names = await readdirOrEmpty(join(this.path, agentId));
+    return names
+      .map((name) => CHECKPOINT_FILE.exec(name)?.[1])
+      .filter((seq): seq is string => seq !== undefined)
+      .map(Number)
+      .sort((a, b) => a - b);
+  }
+
+  async listAgents(): Promise<string[]> {
+    const entries = await readdir(this.path, { withFileTypes: true }).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    });
+    return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
+  }
+
+  async prune(agentId: string, keepLastN: number): Promise<number> {
+    const seqs = await this.history(agentId);
+    const doomed = seqs.slice(0, Math.max(0, seqs.length - keepLastN));
+    await Promise.all(doomed.map((seq) => unlinkQuietly(join(this.path, agentId, `${seq}.json`))));
+    return doomed.length;
+  }
+
+  async delete(agentId: string): Promise<void> {
+    await rm(join(this.path, agentId), { recursive: true, force: true });
+    this.knownDirs.delete(agentId);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.pruning);
+  }
+
+  private async agentDir(agentId: string): Promise<string> {
+    const dir = join(this.path, agentId);
+    if (!this.knownDirs.has(agentId)) {
+      await mkdir(dir, { recursive: true });
+      if (this.fsync) await syncDirectory(this.path);
+      this.knownDirs.add(agentId);
+    }
+    return dir;
+  }
+
+  // Pruning an old checkpoint does not hold up the save; a failed prune is retried by the next one.
+  private inBackground(work: Promise<unknown>): void {
+    const settled = work.catch(() => undefined).finally(() => this.pruning.delete(settled));
+    this.pruning.add(settled);
+  }
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function unlinkQuietly(file: string): Promise<void> {
+  try {
+    await unlink(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw ensureError(error);
+  }
+}
+
+async function readdirOrEmpty(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}

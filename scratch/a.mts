@@ -1,0 +1,21 @@
+import { playbook, step, sleep, receive, createHost, now } from '../index.js';
+const Fetch = step('Fetch', async (n: number) => ({ n, data: 'x'.repeat(10) }));
+let flaky = 0;
+const Flaky = step('Flaky', async () => { if (++flaky < 3) throw new Error('boom ' + flaky); return 'ok'; }, { retry: { initialDelayMs: 5 } });
+const Inner = playbook('Inner', async (x: number) => { const a = await Fetch(x); return a.n * 2; });
+const Main = playbook('Main', async (input: { n: number }) => {
+  const a = await Fetch(input.n);
+  const b = await Inner(a.n);
+  await sleep(20);
+  const c = await Flaky();
+  const t = await now();
+  const msg = await receive<{ ok: boolean }>('approval');
+  return { a, b, c, msg, t: typeof t };
+});
+const host = await createHost({ durability: { storagePath: '/tmp/smoke/cp' }, playbooks: [Main] });
+host.onEvent((e) => console.log(e.type, 'seq' in e ? e.seq : '', 'state' in e ? e.state : ''));
+const agent = await host.spawn(Main, { input: { n: 4 } });
+setTimeout(() => agent.send('approval', { ok: true }), 200);
+console.log(await agent.result());
+console.log(agent.status());
+await host.close();

@@ -1,0 +1,362 @@
+import { randomUUID } from 'node:crypto';
+import { AgentRuntime, type AgentStatus } from '../actors/agent-runtime.js';
+import { systemClock, type Clock } from '../actors/clock.js';
+import { validateAgentId, type PlaybookDefinition } from '../actors/definitions.js';
+import type { AgentEventBody, AgentLifecycleEvent } from '../actors/events.js';
+import { describeResumePoint } from '../actors/journal.js';
+import { definitionOf, isPlaybook, type Playbook } from '../actors/playbook.js';
+import { serializeError, toJournalValue } from '../actors/serialize.js';
+import { defaultConfig, loadConfig, withDurabilityOptions, type DurabilityConfig, type PlaybooksConfig } from '../config.js';
+import {
+  AgentExistsError,
+  AgentNotFoundError,
+  AgentNotRunningError,
+  CheckpointConflictError,
+  ConfigError,
+  ensureError,
+  PlaybooksError,
+  UnknownPlaybookError,
+  ValidationError,
+} from '../errors.js';
+import { createDefaultLogger, type Logger } from '../logger.js';
+import { CheckpointManager } from '../persistence/checkpoint-manager.js';
+import type { CheckpointStore } from '../persistence/checkpoint-store.js';
+import { CheckpointWriter, type CheckpointPosition } from '../persistence/checkpoint-writer.js';
+import type { CheckpointRecord } from '../persistence/envelope.js';
+import { FileCheckpointStore } from '../persistence/file-store.js';
+import { MemoryCheckpointStore } from '../persistence/memory-store.js';
+import { RecoveryCoordinator, type RecoveryReport } from '../persistence/recovery-coordinator.js';
+import { AgentRef, type AgentDirectory } from './agent-ref.js';
+
+export interface HostOptions {
+  /** Path of a `playbooks.toml`. Default: none (built-in defaults, file store in ./.checkpoints). */
+  configFile?: string;
+  /** Overrides the `[durability]` section, in camelCase (`{ enabled: false }`, `{ storagePath }`, …). */
+  durability?: Partial<DurabilityConfig>;
+  /** A checkpoint store to use instead of the one `durability.storage` names. */
+  store?: CheckpointStore;
+  /** Playbooks this host can spawn and recover (more can be added with `register`). */
+  playbooks?: Playbook<never, unknown>[];
+  /** Default: pino on stderr at `PLAYBOOKS_LOG_LEVEL` (default "info"). */
+  logger?: Logger;
+  /** Default: the system clock. Tests pass a `ManualClock`. */
+  clock?: Clock;
+  /** Identifies this host in logs and checkpoints. Default: a random UUID. */
+  hostId?: string;
+}
+
+export type AgentEventListener = (event: AgentLifecycleEvent) => void;
+
+/** Options of `adopt`, the one way an agent's run starts from a stored snapshot. */
+export interface AdoptOptions {
+  /** The checkpoint whose snapshot the agent resumes from. */
+  record: CheckpointRecord;
+  /** The agent's newest stored checkpoint, which its next write must follow. */
+  after: CheckpointPosition;
+  /** Resume a stopped agent. */
+  resumeStopped?: boolean;
+  /** Write the first checkpoint before running (a fork: a new agent from an old snapshot). */
+  persistFirst?: boolean;
+}
+
+/**
+ * Runs agents: spawns them, hands them messages, checkpoints them through its store, and
+ * recovers unfinished ones from their latest checkpoints.
+ */
+export class Host implements AgentDirectory {
+  readonly id: string;
+  readonly config: PlaybooksConfig;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** `undefined` when durability is off. */
+  readonly store: CheckpointStore | undefined;
+  readonly checkpoints: CheckpointManager | undefined;
+  readonly recovery: RecoveryCoordinator | undefined;
+  private readonly playbooks = new Map<string, PlaybookDefinition>();
+  private readonly agents = new Map<string, AgentRuntime>();
+  private readonly refs = new Map<string, AgentRef>();
+  private readonly quarantined = new Map<string, { playbook: string; error: PlaybooksError }>();
+  private readonly listeners = new Set<AgentEventListener>();
+  private closed = false;
+
+  /** Use `createHost`. */
+  constructor(config: PlaybooksConfig, options: HostOptions) {
+    this.id = options.hostId ?? randomUUID();
+    this.config = config;
+    this.logger = (options.logger ?? createDefaultLogger()).child({ hostId: this.id });
+    this.clock = options.clock ?? systemClock;
+    this.store = config.durability.enabled ? (options.store ?? storeFor(config.durability)) : undefined;
+    this.checkpoints = this.store && new CheckpointManager(this.store);
+    this.recovery = this.checkpoints && new RecoveryCoordinator(this.checkpoints, this);
+    this.register(...(options.playbooks ?? []));
+  }
+
+  /** Makes playbooks known by name, so agents running them can be recovered. */
+  register(...playbooks: Playbook<never, unknown>[]): this {
+    for (const pb of playbooks) this.definitionFor(pb);
+    return this;
+  }
+
+  /**
+   * Starts an agent running `playbook` and resolves once its first checkpoint (its input) is
+   * stored. Spawning an id that exists, with the same playbook, returns the existing agent
+   * (so a retried spawn starts one agent); with another playbook it is an `AgentExistsError`.
+   */
+  async spawn<Input, Output>(
+    playbook: Playbook<Input, Output> | string,
+    options: { id?: string; input?: Input } = {},
+  ): Promise<AgentRef<Output>> {
+    this.assertOpen();
+    const definition =
+      typeof playbook === 'string' ? this.registered(playbook) : this.definitionFor(playbook as Playbook<never, unknown>);
+    const agentId = options.id === undefined ? randomUUID() : validateAgentId(options.id);
+    const running = this.agents.get(agentId);
+    if (running) return this.existing(agentId, running.definition.name, definition) as AgentRef<Output>;
+
+    const input = toJournalValue(options.input, `input of agent "${agentId}"`);
+    const runtime = this.createRuntime(agentId, definition, { input, after: { seq: 0, revision: undefined } });
+    this.agents.set(agentId, runtime);
+    try {
+      await runtime.persistNew();
+    } catch (error) {
+      this.agents.delete(agentId);
+      if (error instanceof CheckpointConflictError) return (await this.spawnExisting(agentId, definition)) as AgentRef<Output>;
+      throw error;
+    }
+    this.quarantined.delete(agentId);
+    this.emit(agentId, definition.name, { type: 'spawned' });
+    runtime.logger.info({ playbook: definition.name }, 'agent spawned');
+    runtime.run();
+    return this.refFor(agentId) as AgentRef<Output>;
+  }
+
+  /** The agent with this id, if this host runs it (or has it quarantined). */
+  get(agentId: string): AgentRef | undefined {
+    return this.agents.has(agentId) || this.quarantined.has(agentId) ? this.refFor(agentId) : undefined;
+  }
+
+  /** Status of every agent this host knows. */
+  list(): AgentStatus[] {
+    return [...this.agents.keys(), ...this.quarantined.keys()].map((id) => this.statusOf(id));
+  }
+
+  /** Resumes every unfinished agent in the store from its latest checkpoint; quarantines corrupt ones. */
+  async recover(): Promise<RecoveryReport> {
+    this.assertOpen();
+    if (!this.recovery) return { resumed: [], quarantined: [], skipped: [] };
+    return this.recovery.recoverAll();
+  }
+
+  /** Calls `listener` with every lifecycle event of every agent; returns an unsubscribe function. */
+  onEvent(listener: AgentEventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Stops running agents where they are (pending checkpoints are written first) and releases
+   * the store. Agents keep their state: the next host to `recover()` resumes them.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.agents.values()].map((runtime) => runtime.detach()));
+    await this.store?.close();
+  }
+
+  // ---- AgentDirectory (what AgentRef uses) ------------------------------------------------
+
+  async sendTo(agentId: string, type: string, payload: unknown): Promise<void> {
+    const runtime = this.agents.get(agentId);
+    if (runtime) return runtime.deliver(type, payload);
+    if (this.quarantined.has(agentId)) throw new AgentNotRunningError(agentId, 'failed');
+    throw new AgentNotFoundError(agentId);
+  }
+
+  resultOf(agentId: string): Promise<unknown> {
+    const runtime = this.agents.get(agentId);
+    if (runtime) return runtime.result();
+    const quarantined = this.quarantined.get(agentId);
+    return Promise.reject(quarantined ? quarantined.error : new AgentNotFoundError(agentId));
+  }
+
+  statusOf(agentId: string): AgentStatus {
+    const runtime = this.agents.get(agentId);
+    if (runtime) return runtime.status();
+    const quarantined = this.quarantined.get(agentId);
+    if (!quarantined) throw new AgentNotFoundError(agentId);
+    return {
+      agentId,
+      state: 'failed',
+      seq: 0,
+      playbook: quarantined.playbook,
+      callStack: [],
+      error: serializeError(quarantined.error),
+      quarantined: true,
+    };
+  }
+
+  async stopAgent(agentId: string): Promise<void> {
+    const runtime = this.agents.get(agentId);
+    if (!runtime) {
+      if (this.quarantined.has(agentId)) return;
+      throw new AgentNotFoundError(agentId);
+    }
+    await runtime.stop();
+  }
+
+  // ---- used by RecoveryCoordinator ----------------------------------------------------------
+
+  /** @internal Runs an agent from a stored snapshot. */
+  async adopt({ record, after, resumeStopped, persistFirst }: AdoptOptions): Promise<AgentRef> {
+    this.assertOpen();
+    const agentId = record.agentId;
+    const definition = this.registered(record.playbook);
+    if (record.playbookVersion !== definition.version) {
+      this.logger.warn(
+        { agentId, stored: record.playbookVersion, running: definition.version },
+        'checkpoint was written by another version of the playbook; replay may not match',
+      );
+    }
+    if (this.agents.get(agentId)?.isHalted === false) throw new AgentExistsError(agentId, 'it is running on this host');
+    const runtime = this.createRuntime(agentId, definition, { snapshot: record.snapshot, after, resumeStopped });
+    if (persistFirst) await runtime.persistNew();
+    this.agents.set(agentId, runtime);
+    this.quarantined.delete(agentId);
+    const resumeAt = describeResumePoint(record.snapshot.context.journal);
+    this.emit(agentId, definition.name, { type: 'recovered', seq: record.seq, resumeAt });
+    runtime.logger.info({ seq: record.seq, resumeAt }, 'agent recovered');
+    runtime.run();
+    return this.refFor(agentId);
+  }
+
+  /** @internal */
+  isRunning(agentId: string): boolean {
+    const runtime = this.agents.get(agentId);
+    return runtime !== undefined && !runtime.isHalted;
+  }
+
+  /** @internal Marks an agent whose checkpoint cannot be used: it is reported, not run. */
+  quarantine(agentId: string, playbook: string, error: PlaybooksError): void {
+    this.logger.error({ agentId, err: error }, 'agent quarantined');
+    this.quarantined.set(agentId, { playbook, error });
+    this.emit(agentId, playbook, { type: 'failed', error: serializeError(error) });
+  }
+
+  /** @internal */
+  hasPlaybook(name: string): boolean {
+    return this.playbooks.has(name);
+  }
+
+  // ---- internals ------------------------------------------------------------------------
+
+  private createRuntime(
+    agentId: string,
+    definition: PlaybookDefinition,
+    start: {
+      input?: unknown;
+      snapshot?: CheckpointRecord['snapshot'];
+      after: CheckpointPosition;
+      resumeStopped?: boolean | undefined;
+    },
+  ): AgentRuntime {
+    const writer =
+      this.store &&
+      new CheckpointWriter(this.store, agentId, definition, () => this.clock.now(), start.after);
+    return new AgentRuntime({
+      agentId,
+      definition,
+      input: start.input,
+      ...(start.snapshot ? { snapshot: start.snapshot } : {}),
+      ...(start.resumeStopped ? { resumeStopped: true } : {}),
+      writer,
+      clock: this.clock,
+      logger: this.logger.child({ agentId, playbook: definition.name }),
+      emit: (event) => this.emit(agentId, definition.name, event),
+    });
+  }
+
+  /** The id is taken in the store: same playbook → that agent; another → an error. */
+  private async spawnExisting(agentId: string, definition: PlaybookDefinition): Promise<AgentRef> {
+    const latest = await this.checkpoints!.getLatestCheckpoint(agentId);
+    if (!latest) throw new AgentExistsError(agentId, 'its checkpoints are being written by another host');
+    this.existing(agentId, latest.playbook, definition);
+    if (this.agents.has(agentId)) return this.refFor(agentId);
+    return this.recovery!.recover(agentId, { includeFinished: true });
+  }
+
+  private existing(agentId: string, playbook: string, requested: PlaybookDefinition): AgentRef {
+    if (playbook !== requested.name) {
+      throw new AgentExistsError(agentId, `it runs playbook "${playbook}", not "${requested.name}"`);
+    }
+    return this.refFor(agentId);
+  }
+
+  private refFor(agentId: string): AgentRef {
+    let ref = this.refs.get(agentId);
+    if (!ref) {
+      ref = new AgentRef(agentId, this);
+      this.refs.set(agentId, ref);
+    }
+    return ref;
+  }
+
+  private definitionFor(pb: Playbook<never, unknown>): PlaybookDefinition {
+    if (!isPlaybook(pb)) throw new ValidationError('expected a playbook created with playbook(name, fn)');
+    const definition = definitionOf(pb);
+    const known = this.playbooks.get(definition.name);
+    if (known && known !== definition) {
+      throw new ValidationError(`two different playbooks are named "${definition.name}"; names must be unique in a host`);
+    }
+    this.playbooks.set(definition.name, definition);
+    return definition;
+  }
+
+  private registered(name: string): PlaybookDefinition {
+    const definition = this.playbooks.get(name);
+    if (!definition) throw new UnknownPlaybookError(name);
+    return definition;
+  }
+
+  private emit(agentId: string, playbook: string, body: AgentEventBody): void {
+    if (this.listeners.size === 0) return;
+    const event = { agentId, playbook, at: new Date(this.clock.now()).toISOString(), ...body } as AgentLifecycleEvent;
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.logger.error({ err: ensureError(error), event: event.type }, 'event listener threw');
+      }
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new PlaybooksError('HOST_CLOSED', 'this host is closed');
+  }
+}
+
+function storeFor(durability: DurabilityConfig): CheckpointStore {
+  switch (durability.storage) {
+    case 'file':
+      return new FileCheckpointStore({
+        path: durability.storagePath,
+        keepLastN: durability.keepLastN,
+        maxCheckpointSizeMb: durability.maxCheckpointSizeMb,
+        fsync: durability.fsync,
+      });
+    case 'memory':
+      return new MemoryCheckpointStore({
+        keepLastN: durability.keepLastN,
+        maxCheckpointSizeMb: durability.maxCheckpointSizeMb,
+      });
+    case 'nats':
+      throw new ConfigError('[durability] storage = "nats" needs the NATS store, which this version does not include yet');
+  }
+}
+
+/** Creates a host from `playbooks.toml` (if given) and options. */
+export async function createHost(options: HostOptions = {}): Promise<Host> {
+  const base = options.configFile ? loadConfig(options.configFile) : defaultConfig();
+  const config = options.durability ? withDurabilityOptions(base, options.durability) : base;
+  return new Host(config, options);
+}
