@@ -62,6 +62,8 @@ const STORE_RETRY_MAX_MS = 2_000;
 
 interface PendingCommit {
   resolve: () => void;
+  /** Set for callers outside the playbook (send, stop): they hear why a write can never succeed. */
+  reject?: (error: Error) => void;
 }
 
 /**
@@ -193,7 +195,7 @@ export class AgentRuntime {
     };
     this.record({ type: 'MESSAGE.SENT', message });
     for (const wake of this.messageWaiters) wake();
-    await this.enqueueWrite();
+    await this.enqueueWrite('outside');
   }
 
   /** Stops the agent for good: a final checkpoint with state "stopped". */
@@ -203,7 +205,7 @@ export class AgentRuntime {
     this.actor.send({ type: 'STOP' });
     this.settle.reject(new AgentStoppedError(this.agentId));
     this.emit({ type: 'stopped' });
-    await this.enqueueWrite();
+    await this.enqueueWrite('outside');
   }
 
   /**
@@ -216,6 +218,8 @@ export class AgentRuntime {
       this.settle.reject(new HostClosedError(this.agentId));
     }
     this.detached.abort();
+    // A write scheduled for the next turn starts now, so nothing is written after close().
+    if (this.pending.length > 0 && !this.writing) this.writing = this.flush();
     await this.writing;
   }
 
@@ -365,17 +369,17 @@ export class AgentRuntime {
   }
 
   /** Resolves once a checkpoint containing the current state is stored. */
-  private enqueueWrite(): Promise<void> {
+  private enqueueWrite(caller: 'playbook' | 'outside' = 'playbook'): Promise<void> {
     if (!this.writer || this.halted === 'fenced') return Promise.resolve();
-    return new Promise((resolve) => {
-      this.pending.push({ resolve });
+    return new Promise((resolve, reject) => {
+      this.pending.push(caller === 'outside' ? { resolve, reject } : { resolve });
       if (!this.writing && !this.flushScheduled) {
         this.flushScheduled = true;
         // setImmediate rather than a microtask: everything the playbook records in this turn
         // (parallel completions, a message and its consumer) goes into one checkpoint.
         setImmediate(() => {
           this.flushScheduled = false;
-          if (!this.writing) this.writing = this.flush();
+          if (!this.writing && this.pending.length > 0) this.writing = this.flush();
         });
       }
     });
@@ -385,19 +389,22 @@ export class AgentRuntime {
     while (this.pending.length > 0 && this.halted !== 'fenced') {
       const batch = this.pending;
       this.pending = [];
-      const written = await this.writeCurrentState();
-      if (!written) return this.afterFlush();
+      const failure = await this.writeCurrentState();
+      if (failure) {
+        // Commits from the playbook stay pending: its code is abandoned, as a crash would.
+        for (const commit of [...batch, ...this.pending.splice(0)]) commit.reject?.(failure);
+        break;
+      }
       for (const commit of batch) commit.resolve();
     }
-    this.afterFlush();
-  }
-
-  private afterFlush(): void {
     this.writing = undefined;
   }
 
-  /** One checkpoint of the current state, retried while the store is unavailable. */
-  private async writeCurrentState(): Promise<boolean> {
+  /**
+   * One checkpoint of the current state, retried while the store is unavailable. Resolves to
+   * `undefined` once stored, or to the error that ends the agent's writes.
+   */
+  private async writeCurrentState(): Promise<Error | undefined> {
     const writer = this.writer!;
     for (let attempt = 1; ; attempt++) {
       const snapshot = this.actor.getPersistedSnapshot() as unknown as PersistedAgentSnapshot;
@@ -408,12 +415,12 @@ export class AgentRuntime {
         this.blockedOn = undefined;
         this.logger.debug({ seq, state, bytes }, 'checkpointed');
         this.emit({ type: 'checkpointed', seq, state, bytes, durationMs: performance.now() - started });
-        return true;
+        return undefined;
       } catch (thrown) {
         const error = ensureError(thrown);
         if (error instanceof CheckpointConflictError) return this.fence(error);
         if (error instanceof CheckpointTooLargeError) return this.failTooLarge(error);
-        if (this.detached.signal.aborted) return false;
+        if (this.detached.signal.aborted) return new HostClosedError(this.agentId);
         this.blockedOn = `checkpoint store: ${error.message}`;
         const delayMs = Math.min(10 * 2 ** (attempt - 1), STORE_RETRY_MAX_MS);
         this.logger.warn({ err: error, attempt, delayMs }, 'checkpoint write failed; retrying');
@@ -422,12 +429,12 @@ export class AgentRuntime {
     }
   }
 
-  private fence(error: CheckpointConflictError): false {
+  private fence(error: CheckpointConflictError): Error {
     this.logger.error({ err: error }, 'fenced: another copy of this agent wrote a newer checkpoint');
     if (this.halted !== 'detached') this.settle.reject(error);
     this.halt('fenced');
     this.emit({ type: 'fenced', error: serializeError(error) });
-    return false;
+    return error;
   }
 
   private pauseUnlessDetached(ms: number): Promise<void> {
@@ -451,7 +458,7 @@ export class AgentRuntime {
    * snapshot that could be stored (the actor's own state, which holds the oversized value, is
    * left as it is; `state` and `status()` report the failure).
    */
-  private async failTooLarge(error: CheckpointTooLargeError): Promise<false> {
+  private async failTooLarge(error: CheckpointTooLargeError): Promise<Error> {
     this.logger.error({ err: error }, 'checkpoint too large; the agent fails');
     const serialized = serializeError(error);
     this.storeFailure = serialized;
@@ -463,6 +470,6 @@ export class AgentRuntime {
     }
     this.settle.reject(error);
     this.emit({ type: 'failed', error: serialized });
-    return false;
+    return error;
   }
 }

@@ -63,10 +63,10 @@ const frameSchema: z.ZodType<Frame> = z.lazy(() =>
 const contextSchema = z.object({
   agentId: z.string(),
   playbook: z.string(),
-  input: z.unknown(),
+  input: z.unknown().optional(),
   journal: frameSchema,
   inbox: z.array(
-    z.object({ id: z.string(), type: z.string(), payload: z.unknown(), sentAt: z.number() }),
+    z.object({ id: z.string(), type: z.string(), payload: z.unknown().optional(), sentAt: z.number() }),
   ),
   messagesReceived: z.number().int().nonnegative(),
   result: z.unknown().optional(),

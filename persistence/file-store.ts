@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, readdir, readFile, rm, unlink } from 'node:fs/promises';
+import { access, link, mkdir, open, readdir, readFile, rm, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CheckpointConflictError, ensureError } from '../errors.js';
 import { assertCheckpointSize, megabytes, type CheckpointStore, type StoredCheckpoint } from './checkpoint-store.js';
@@ -22,9 +22,9 @@ const CHECKPOINT_FILE = /^(\d+)\.json$/;
 
 /**
  * The embedded store: `path/<agentId>/<seq>.json`. Each checkpoint is written to a temporary
- * file, fsynced, then linked to its final name. `link` fails when the name exists, so each
- * seq is written once: a second copy of an agent racing for the same seq gets a
- * `CheckpointConflictError` instead of overwriting, and readers never see a partial file.
+ * file, fsynced, then linked to its final name, so readers never see a partial file. `link`
+ * fails when the name exists, so each seq is written once: a second copy of an agent racing
+ * for the same seq (or lagging behind) gets a `CheckpointConflictError`, never overwrites.
  */
 export class FileCheckpointStore implements CheckpointStore {
   readonly kind = 'file';
@@ -44,16 +44,14 @@ export class FileCheckpointStore implements CheckpointStore {
     this.fsync = options.fsync ?? true;
   }
 
-  async save(agentId: string, seq: number, data: string, _expectedRevision: number | undefined): Promise<number> {
+  async save(agentId: string, seq: number, data: string, expectedRevision: number | undefined): Promise<number> {
     assertCheckpointSize(agentId, data, this.maxBytes);
     const dir = await this.agentDir(agentId);
     const temp = join(dir, `.${seq}.${this.tempTag}.${this.tempCounter++}.tmp`);
-    const file = await open(temp, 'wx');
-    try {
-      await file.writeFile(data);
-      if (this.fsync) await file.sync();
-    } finally {
-      await file.close();
+    const [isLatest] = await Promise.all([this.followsLatest(agentId, expectedRevision), writeTemp(temp, data, this.fsync)]);
+    if (!isLatest) {
+      await unlink(temp).catch(() => undefined);
+      throw new CheckpointConflictError(agentId, seq);
     }
     try {
       await link(temp, join(dir, `${seq}.json`));
@@ -116,6 +114,19 @@ export class FileCheckpointStore implements CheckpointStore {
     await Promise.all(this.pruning);
   }
 
+  /**
+   * The compare half of compare-and-set (the exclusive `link` is the set). A new agent's folder
+   * must hold no checkpoint; otherwise the writer's previous checkpoint must still exist: if
+   * another writer has moved far enough ahead for pruning to delete it, this writer is stale.
+   */
+  private async followsLatest(agentId: string, expectedRevision: number | undefined): Promise<boolean> {
+    if (expectedRevision === undefined) return (await this.history(agentId)).length === 0;
+    return access(join(this.path, agentId, `${expectedRevision}.json`)).then(
+      () => true,
+      () => false,
+    );
+  }
+
   private async agentDir(agentId: string): Promise<string> {
     const dir = join(this.path, agentId);
     if (!this.knownDirs.has(agentId)) {
@@ -130,6 +141,16 @@ export class FileCheckpointStore implements CheckpointStore {
   private inBackground(work: Promise<unknown>): void {
     const settled = work.catch(() => undefined).finally(() => this.pruning.delete(settled));
     this.pruning.add(settled);
+  }
+}
+
+async function writeTemp(temp: string, data: string, fsync: boolean): Promise<void> {
+  const file = await open(temp, 'wx');
+  try {
+    await file.writeFile(data);
+    if (fsync) await file.sync();
+  } finally {
+    await file.close();
   }
 }
 
