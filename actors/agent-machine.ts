@@ -40,7 +40,7 @@ type Outcome = { value?: unknown; error?: SerializedError };
 export type AgentEvent =
   | ({ type: 'STEP.DONE'; at: CallSite; name: string } & Outcome)
   | { type: 'CALL.START'; at: CallSite; name: string }
-  | ({ type: 'CALL.DONE'; at: CallSite } & Outcome)
+  | ({ type: 'CALL.DONE'; at: CallSite; name: string } & Outcome)
   | { type: 'VALUE'; at: CallSite; kind: 'now' | 'random' | 'uuid'; value: unknown }
   | { type: 'SLEEP.START'; at: CallSite; until: number }
   | { type: 'SLEEP.DONE'; at: CallSite }
@@ -53,6 +53,43 @@ export type AgentEvent =
   | { type: 'FAIL'; error: SerializedError }
   | { type: 'STOP' }
   | { type: 'RESUME' };
+
+/** What an event records, in a few words: checkpoint events list these (`recorded`). */
+export function describeEvent(event: AgentEvent): string {
+  const failed = 'error' in event && event.error ? ' (failed)' : '';
+  switch (event.type) {
+    case 'STEP.DONE':
+      return `step ${event.name}${failed}`;
+    case 'CALL.START':
+      return `call ${event.name} started`;
+    case 'CALL.DONE':
+      return `call ${event.name}${failed}`;
+    case 'VALUE':
+      return event.kind;
+    case 'SLEEP.START':
+      return `sleep until ${new Date(event.until).toISOString()}`;
+    case 'SLEEP.DONE':
+      return 'sleep done';
+    case 'RECEIVE.WAIT':
+      return `waiting for "${event.messageType}"`;
+    case 'MESSAGE.SENT':
+      return `message "${event.message.type}" stored`;
+    case 'MESSAGE.CONSUMED':
+      return 'message received';
+    case 'MESSAGE.REJECTED':
+      return 'message rejected';
+    case 'RECEIVE.TIMEOUT':
+      return 'receive timed out';
+    case 'DONE':
+      return 'completed';
+    case 'FAIL':
+      return 'failed';
+    case 'STOP':
+      return 'stopped';
+    case 'RESUME':
+      return 'resumed';
+  }
+}
 
 const record = (context: AgentContext, at: CallSite, update: (e: JournalEntry | undefined) => JournalEntry) => ({
   journal: updateEntry(context.journal, at, update),

@@ -12,7 +12,7 @@ import {
 import type { Logger } from '../logger.js';
 import type { CheckpointWriter } from '../persistence/checkpoint-writer.js';
 import type { PersistedAgentSnapshot } from '../persistence/envelope.js';
-import { agentMachine, isFinished, stateOf, type AgentContext, type AgentEvent, type AgentState, type InboxMessage } from './agent-machine.js';
+import { agentMachine, describeEvent, isFinished, stateOf, type AgentContext, type AgentEvent, type AgentState, type InboxMessage } from './agent-machine.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { execution, type FrameCursor } from './context.js';
 import type { PlaybookDefinition } from './definitions.js';
@@ -95,6 +95,8 @@ export class AgentRuntime {
   private writing: Promise<void> | undefined;
   private flushScheduled = false;
   private blockedOn: string | undefined;
+  /** What was recorded since the last checkpoint was taken, for the `checkpointed` event. */
+  private recorded: string[] = [];
   /** Set when the agent failed because its state could not be stored (the actor never saw it). */
   private storeFailure: SerializedError | undefined;
 
@@ -165,7 +167,8 @@ export class AgentRuntime {
     const started = performance.now();
     const snapshot = this.actor.getPersistedSnapshot() as unknown as PersistedAgentSnapshot;
     const { seq, bytes } = await this.writer.write(snapshot, this.state);
-    this.emit({ type: 'checkpointed', seq, state: this.state, bytes, durationMs: performance.now() - started });
+    const durationMs = performance.now() - started;
+    this.emit({ type: 'checkpointed', seq, state: this.state, bytes, durationMs, recorded: ['spawned'] });
   }
 
   /** Runs (or, from a restored snapshot, replays then continues) the playbook. */
@@ -202,7 +205,7 @@ export class AgentRuntime {
   async stop(): Promise<void> {
     if (this.halted) return;
     this.halt('stopped');
-    this.actor.send({ type: 'STOP' });
+    this.record({ type: 'STOP' });
     this.settle.reject(new AgentStoppedError(this.agentId));
     this.emit({ type: 'stopped' });
     await this.enqueueWrite('outside');
@@ -227,6 +230,7 @@ export class AgentRuntime {
 
   record(event: AgentEvent): void {
     this.actor.send(event);
+    this.recorded.push(describeEvent(event));
   }
 
   /** Resolves once the current state is checkpointed; never, if the agent halts first. */
@@ -406,15 +410,18 @@ export class AgentRuntime {
    */
   private async writeCurrentState(): Promise<Error | undefined> {
     const writer = this.writer!;
+    let recordedBefore: string[] = [];
     for (let attempt = 1; ; attempt++) {
       const snapshot = this.actor.getPersistedSnapshot() as unknown as PersistedAgentSnapshot;
       const state = this.state;
+      const recorded = [...recordedBefore, ...this.recorded.splice(0)];
+      recordedBefore = recorded; // a retried write carries what the failed one would have
       const started = performance.now();
       try {
         const { seq, bytes } = await writer.write(snapshot, state, this.context.error);
         this.blockedOn = undefined;
-        this.logger.debug({ seq, state, bytes }, 'checkpointed');
-        this.emit({ type: 'checkpointed', seq, state, bytes, durationMs: performance.now() - started });
+        this.logger.debug({ seq, state, bytes, recorded }, 'checkpointed');
+        this.emit({ type: 'checkpointed', seq, state, bytes, durationMs: performance.now() - started, recorded });
         return undefined;
       } catch (thrown) {
         const error = ensureError(thrown);

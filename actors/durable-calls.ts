@@ -76,7 +76,7 @@ export async function callPlaybook(rt: AgentRuntime, frame: FrameCursor, child: 
     outcome.error = serializeError(error);
   }
   if (rt.isHalted) return rt.abandon();
-  rt.record({ type: 'CALL.DONE', at: site, ...outcome });
+  rt.record({ type: 'CALL.DONE', at: site, name: child.name, ...outcome });
   await rt.commit();
   return unwrap(outcome);
 }

@@ -5,7 +5,15 @@ import type { SerializedError } from './serialize.js';
 export type AgentLifecycleEvent = { agentId: string; playbook: string; at: string } & (
   | { type: 'spawned' }
   | { type: 'recovered'; seq: number; resumeAt: string }
-  | { type: 'checkpointed'; seq: number; state: AgentState; bytes: number; durationMs: number }
+  | {
+      type: 'checkpointed';
+      seq: number;
+      state: AgentState;
+      bytes: number;
+      durationMs: number;
+      /** What this checkpoint recorded, e.g. ["step FetchData"], ["call Process"]. */
+      recorded: string[];
+    }
   | { type: 'waiting'; for: 'sleep' | 'receive'; name: string; until?: number }
   | { type: 'step.retrying'; step: string; attempt: number; delayMs: number; error: SerializedError }
   | { type: 'message.rejected'; messageType: string; reason: string }
