@@ -204,38 +204,21 @@ function fromEnvText(text: string, schema: z.ZodType): unknown {
   return text;
 }
 
-function toConfig(t: Record<string, Record<string, unknown>>, baseDir: string): PlaybooksConfig {
+/** Keys holding file paths: resolved relative to the config file. */
+const PATH_KEYS = new Set(['storage_path', 'creds_file', 'tls_ca_file', 'tls_cert_file', 'tls_key_file']);
+
+const camelCase = (key: string): string => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+const snakeCase = (key: string): string => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+function toConfig(tables: Record<string, Record<string, unknown>>, baseDir: string): PlaybooksConfig {
   const config = defaultConfig();
-  const d = t.durability!;
-  const n = t.nats!;
-  const s = t.supervisor!;
-  const b = t.dashboard!;
-  const set = <T extends object>(target: T, key: keyof T, value: unknown): void => {
-    if (value !== undefined) (target as Record<keyof T, unknown>)[key] = value;
-  };
-  set(config.durability, 'enabled', d.enabled);
-  set(config.durability, 'storage', d.storage);
-  config.durability.storagePath = resolve(baseDir, (d.storage_path as string | undefined) ?? '.checkpoints');
-  set(config.durability, 'maxCheckpointSizeMb', d.max_checkpoint_size_mb);
-  set(config.durability, 'keepLastN', d.keep_last_n);
-  set(config.durability, 'fsync', d.fsync);
-  set(config.nats, 'servers', n.servers);
-  set(config.nats, 'namespace', n.namespace);
-  set(config.nats, 'bucket', n.bucket);
-  set(config.nats, 'user', n.user);
-  set(config.nats, 'password', n.password);
-  set(config.nats, 'token', n.token);
-  set(config.nats, 'credsFile', n.creds_file === undefined ? undefined : resolve(baseDir, n.creds_file as string));
-  set(config.nats, 'tlsCaFile', n.tls_ca_file === undefined ? undefined : resolve(baseDir, n.tls_ca_file as string));
-  set(config.nats, 'tlsCertFile', n.tls_cert_file === undefined ? undefined : resolve(baseDir, n.tls_cert_file as string));
-  set(config.nats, 'tlsKeyFile', n.tls_key_file === undefined ? undefined : resolve(baseDir, n.tls_key_file as string));
-  set(config.supervisor, 'strategy', s.strategy);
-  set(config.supervisor, 'maxRestarts', s.max_restarts);
-  set(config.supervisor, 'periodSeconds', s.period_seconds);
-  set(config.dashboard, 'enabled', b.enabled);
-  set(config.dashboard, 'host', b.host);
-  set(config.dashboard, 'port', b.port);
-  set(config.dashboard, 'token', b.token);
+  config.durability.storagePath = resolve(baseDir, '.checkpoints');
+  for (const section of Object.keys(schemaOf) as Section[]) {
+    const target = config[section] as unknown as Record<string, unknown>;
+    for (const [key, value] of Object.entries(tables[section] ?? {})) {
+      target[camelCase(key)] = PATH_KEYS.has(key) ? resolve(baseDir, value as string) : value;
+    }
+  }
   return config;
 }
 
@@ -246,7 +229,7 @@ function toConfig(t: Record<string, Record<string, unknown>>, baseDir: string): 
 export function withDurabilityOptions(config: PlaybooksConfig, options: Partial<DurabilityConfig>): PlaybooksConfig {
   const table: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(options)) {
-    if (value !== undefined) table[key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = value;
+    if (value !== undefined) table[snakeCase(key)] = value;
   }
   validateSection('durability', table, 'createHost({ durability })');
   const durability = { ...config.durability };

@@ -210,13 +210,6 @@ export function ensureError(thrown: unknown): Error {
   }
 }
 
-export function errorCode(error: unknown): string | undefined {
-  if (error && typeof error === 'object' && 'code' in error && typeof error.code === 'string') {
-    return error.code;
-  }
-  return undefined;
-}
-
 function formatBytes(bytes: number): string {
   return `${(bytes / (1024 * 1024)).toFixed(2)} MiB (${bytes} bytes)`;
 }

@@ -1,14 +1,4 @@
-import {
-  AgentStoppedError,
-  CheckpointConflictError,
-  ensureError,
-  ErrorCode,
-  NonDeterminismError,
-  PlaybooksError,
-  TerminalError,
-  TimeoutError,
-  ValidationError,
-} from '../errors.js';
+import { ensureError, NonDeterminismError, PlaybooksError, TerminalError, TimeoutError, ValidationError } from '../errors.js';
 
 /** An error as the journal stores it. Part of the checkpoint format. */
 export interface SerializedError {
@@ -67,14 +57,4 @@ export function toJournalValue(value: unknown, what: string): unknown {
     });
   }
   return json === undefined ? undefined : JSON.parse(json);
-}
-
-/** Errors that end the agent at once instead of being journaled as a step's failure. */
-export function isFatalToAgent(error: unknown): boolean {
-  return (
-    error instanceof NonDeterminismError ||
-    error instanceof AgentStoppedError ||
-    error instanceof CheckpointConflictError ||
-    (error instanceof PlaybooksError && error.code === ErrorCode.CheckpointTooLarge)
-  );
 }
