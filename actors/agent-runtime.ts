@@ -4,7 +4,6 @@ import {
   AgentStoppedError,
   CheckpointConflictError,
   CheckpointTooLargeError,
-  ensureError,
   HostClosedError,
   NonDeterminismError,
   ValidationError,
@@ -13,6 +12,7 @@ import type { Logger } from '../logger.js';
 import type { CheckpointWriter } from '../persistence/checkpoint-writer.js';
 import type { PersistedAgentSnapshot } from '../persistence/envelope.js';
 import { agentMachine, describeEvent, isFinished, stateOf, type AgentContext, type AgentEvent, type AgentState, type InboxMessage } from './agent-machine.js';
+import { CheckpointPipeline, type CheckpointContent, type CheckpointSource } from './checkpoint-pipeline.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { execution, type FrameCursor } from './context.js';
 import type { PlaybookDefinition } from './definitions.js';
@@ -58,13 +58,6 @@ type HaltReason = 'completed' | 'failed' | 'stopped' | 'detached' | 'fenced';
 export const MISMATCH = Symbol('journal mismatch');
 
 const NEVER = new Promise<never>(() => undefined);
-const STORE_RETRY_MAX_MS = 2_000;
-
-interface PendingCommit {
-  resolve: () => void;
-  /** Set for callers outside the playbook (send, stop): they hear why a write can never succeed. */
-  reject?: (error: Error) => void;
-}
 
 /**
  * One running agent: its XState actor (the journal lives in the actor's context), the
@@ -76,7 +69,7 @@ interface PendingCommit {
  * and every pending commit stays pending forever: the playbook code is abandoned exactly as
  * a crash would abandon it, and never observes a half-finished state.
  */
-export class AgentRuntime {
+export class AgentRuntime implements CheckpointSource {
   readonly agentId: string;
   readonly definition: PlaybookDefinition;
   readonly clock: Clock;
@@ -85,16 +78,12 @@ export class AgentRuntime {
   private readonly actor: Actor<typeof agentMachine>;
   private readonly writer: CheckpointWriter | undefined;
   private readonly abort = new AbortController();
-  private readonly detached = new AbortController();
+  private readonly pipeline: CheckpointPipeline | undefined;
   private readonly timers = new Set<TimerHandle>();
   private readonly messageWaiters = new Set<() => void>();
   private readonly outcome: Promise<unknown>;
   private settle!: { resolve: (value: unknown) => void; reject: (error: Error) => void };
   private halted: HaltReason | undefined;
-  private pending: PendingCommit[] = [];
-  private writing: Promise<void> | undefined;
-  private flushScheduled = false;
-  private blockedOn: string | undefined;
   /** What was recorded since the last checkpoint was taken, for the `checkpointed` event. */
   private recorded: string[] = [];
   /** Set when the agent failed because its state could not be stored (the actor never saw it). */
@@ -114,6 +103,7 @@ export class AgentRuntime {
       ? createActor(agentMachine, { snapshot: options.snapshot as never, input })
       : createActor(agentMachine, { input });
     this.actor.start();
+    this.pipeline = this.writer && new CheckpointPipeline(this.writer, this, this.clock, this.logger, this.emit);
     if (options.resumeStopped && this.state === 'stopped') this.actor.send({ type: 'RESUME' });
     this.settleIfFinished();
   }
@@ -154,7 +144,7 @@ export class AgentRuntime {
     };
     const error = this.storeFailure ?? context.error;
     if (error) status.error = error;
-    if (this.blockedOn) status.blockedOn = this.blockedOn;
+    if (this.pipeline?.blockedOn) status.blockedOn = this.pipeline.blockedOn;
     return status;
   }
 
@@ -220,10 +210,7 @@ export class AgentRuntime {
       this.halt('detached');
       this.settle.reject(new HostClosedError(this.agentId));
     }
-    this.detached.abort();
-    // A write scheduled for the next turn starts now, so nothing is written after close().
-    if (this.pending.length > 0 && !this.writing) this.writing = this.flush();
-    await this.writing;
+    await this.pipeline?.drain();
   }
 
   // ---- used by durable calls -------------------------------------------------------------
@@ -374,66 +361,22 @@ export class AgentRuntime {
 
   /** Resolves once a checkpoint containing the current state is stored. */
   private enqueueWrite(caller: 'playbook' | 'outside' = 'playbook'): Promise<void> {
-    if (!this.writer || this.halted === 'fenced') return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      this.pending.push(caller === 'outside' ? { resolve, reject } : { resolve });
-      if (!this.writing && !this.flushScheduled) {
-        this.flushScheduled = true;
-        // setImmediate rather than a microtask: everything the playbook records in this turn
-        // (parallel completions, a message and its consumer) goes into one checkpoint.
-        setImmediate(() => {
-          this.flushScheduled = false;
-          if (!this.writing && this.pending.length > 0) this.writing = this.flush();
-        });
-      }
-    });
+    return this.pipeline ? this.pipeline.commit(caller) : Promise.resolve();
   }
 
-  private async flush(): Promise<void> {
-    while (this.pending.length > 0 && this.halted !== 'fenced') {
-      const batch = this.pending;
-      this.pending = [];
-      const failure = await this.writeCurrentState();
-      if (failure) {
-        // Commits from the playbook stay pending: its code is abandoned, as a crash would.
-        for (const commit of [...batch, ...this.pending.splice(0)]) commit.reject?.(failure);
-        break;
-      }
-      for (const commit of batch) commit.resolve();
-    }
-    this.writing = undefined;
+  // ---- CheckpointSource (what the pipeline stores) ---------------------------------------
+
+  take(): CheckpointContent {
+    return {
+      snapshot: this.actor.getPersistedSnapshot() as unknown as PersistedAgentSnapshot,
+      state: this.state,
+      error: this.context.error,
+      recorded: this.recorded.splice(0),
+    };
   }
 
-  /**
-   * One checkpoint of the current state, retried while the store is unavailable. Resolves to
-   * `undefined` once stored, or to the error that ends the agent's writes.
-   */
-  private async writeCurrentState(): Promise<Error | undefined> {
-    const writer = this.writer!;
-    let recordedBefore: string[] = [];
-    for (let attempt = 1; ; attempt++) {
-      const snapshot = this.actor.getPersistedSnapshot() as unknown as PersistedAgentSnapshot;
-      const state = this.state;
-      const recorded = [...recordedBefore, ...this.recorded.splice(0)];
-      recordedBefore = recorded; // a retried write carries what the failed one would have
-      const started = performance.now();
-      try {
-        const { seq, bytes } = await writer.write(snapshot, state, this.context.error);
-        this.blockedOn = undefined;
-        this.logger.debug({ seq, state, bytes, recorded }, 'checkpointed');
-        this.emit({ type: 'checkpointed', seq, state, bytes, durationMs: performance.now() - started, recorded });
-        return undefined;
-      } catch (thrown) {
-        const error = ensureError(thrown);
-        if (error instanceof CheckpointConflictError) return this.fence(error);
-        if (error instanceof CheckpointTooLargeError) return this.failTooLarge(error);
-        if (this.detached.signal.aborted) return new HostClosedError(this.agentId);
-        this.blockedOn = `checkpoint store: ${error.message}`;
-        const delayMs = Math.min(10 * 2 ** (attempt - 1), STORE_RETRY_MAX_MS);
-        this.logger.warn({ err: error, attempt, delayMs }, 'checkpoint write failed; retrying');
-        await this.pauseUnlessDetached(delayMs);
-      }
-    }
+  onFatalWrite(error: CheckpointConflictError | CheckpointTooLargeError): Error | Promise<Error> {
+    return error instanceof CheckpointConflictError ? this.fence(error) : this.failTooLarge(error);
   }
 
   private fence(error: CheckpointConflictError): Error {
@@ -442,22 +385,6 @@ export class AgentRuntime {
     this.halt('fenced');
     this.emit({ type: 'fenced', error: serializeError(error) });
     return error;
-  }
-
-  private pauseUnlessDetached(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = this.clock.setTimer(done, ms);
-      const signal = this.detached.signal;
-      function done(): void {
-        signal.removeEventListener('abort', cancel);
-        resolve();
-      }
-      const cancel = (): void => {
-        this.clock.clearTimer(timer);
-        resolve();
-      };
-      signal.addEventListener('abort', cancel, { once: true });
-    });
   }
 
   /**

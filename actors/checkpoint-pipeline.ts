@@ -1,0 +1,138 @@
+import { CheckpointConflictError, CheckpointTooLargeError, ensureError, HostClosedError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { CheckpointWriter } from '../persistence/checkpoint-writer.js';
+import type { PersistedAgentSnapshot } from '../persistence/envelope.js';
+import type { AgentState } from './agent-machine.js';
+import type { Clock } from './clock.js';
+import type { AgentEventBody } from './events.js';
+import type { SerializedError } from './serialize.js';
+
+const STORE_RETRY_MAX_MS = 2_000;
+
+/** What the pipeline stores: the agent's state at the moment a write starts. */
+export interface CheckpointContent {
+  snapshot: PersistedAgentSnapshot;
+  state: AgentState;
+  error: SerializedError | undefined;
+  /** What was recorded since the previous write (for the `checkpointed` event). */
+  recorded: string[];
+}
+
+export interface CheckpointSource {
+  agentId: string;
+  take(): CheckpointContent;
+  /** A write that can never succeed. The agent reacts; the returned error goes to callers outside the playbook. */
+  onFatalWrite(error: CheckpointConflictError | CheckpointTooLargeError): Promise<Error> | Error;
+}
+
+interface PendingCommit {
+  resolve: () => void;
+  /** Set for callers outside the playbook (send, stop): they hear why a write can never succeed. */
+  reject?: (error: Error) => void;
+}
+
+/**
+ * Checkpoints one agent: one write in flight at a time; commits that arrive meanwhile share
+ * the next write, and each resolves once a write that contains it is stored. A store that is
+ * unavailable is retried (with `blockedOn` saying why) until it comes back or the host closes.
+ */
+export class CheckpointPipeline {
+  blockedOn: string | undefined;
+  private pending: PendingCommit[] = [];
+  private writing: Promise<void> | undefined;
+  private flushScheduled = false;
+  private ended = false;
+  private readonly detached = new AbortController();
+
+  constructor(
+    private readonly writer: CheckpointWriter,
+    private readonly source: CheckpointSource,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly emit: (event: AgentEventBody) => void,
+  ) {}
+
+  /** Resolves once a checkpoint containing the current state is stored. */
+  commit(caller: 'playbook' | 'outside'): Promise<void> {
+    if (this.ended) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.pending.push(caller === 'outside' ? { resolve, reject } : { resolve });
+      if (!this.writing && !this.flushScheduled) {
+        this.flushScheduled = true;
+        // setImmediate rather than a microtask: everything the playbook records in this turn
+        // (parallel completions, a message and its consumer) goes into one checkpoint.
+        setImmediate(() => {
+          this.flushScheduled = false;
+          if (!this.writing && this.pending.length > 0) this.writing = this.flush();
+        });
+      }
+    });
+  }
+
+  /** The host is closing: write what is pending now, stop retrying, and wait for the write. */
+  async drain(): Promise<void> {
+    this.detached.abort();
+    if (this.pending.length > 0 && !this.writing) this.writing = this.flush();
+    await this.writing;
+  }
+
+  private async flush(): Promise<void> {
+    while (this.pending.length > 0 && !this.ended) {
+      const batch = this.pending;
+      this.pending = [];
+      const failure = await this.writeCurrentState();
+      if (failure) {
+        // Commits from the playbook stay pending: its code is abandoned, as a crash would.
+        for (const commit of [...batch, ...this.pending.splice(0)]) commit.reject?.(failure);
+        break;
+      }
+      for (const commit of batch) commit.resolve();
+    }
+    this.writing = undefined;
+  }
+
+  /** Resolves to `undefined` once stored, or to the error that ends the agent's writes. */
+  private async writeCurrentState(): Promise<Error | undefined> {
+    let recordedBefore: string[] = [];
+    for (let attempt = 1; ; attempt++) {
+      const content = this.source.take();
+      const recorded = [...recordedBefore, ...content.recorded];
+      recordedBefore = recorded; // a retried write carries what the failed one would have
+      const started = performance.now();
+      try {
+        const { seq, bytes } = await this.writer.write(content.snapshot, content.state, content.error);
+        this.blockedOn = undefined;
+        const state = content.state;
+        this.logger.debug({ seq, state, bytes, recorded }, 'checkpointed');
+        this.emit({ type: 'checkpointed', seq, state, bytes, durationMs: performance.now() - started, recorded });
+        return undefined;
+      } catch (thrown) {
+        const error = ensureError(thrown);
+        if (error instanceof CheckpointConflictError || error instanceof CheckpointTooLargeError) {
+          this.ended = true;
+          return this.source.onFatalWrite(error);
+        }
+        if (this.detached.signal.aborted) return new HostClosedError(this.source.agentId);
+        this.blockedOn = `checkpoint store: ${error.message}`;
+        const delayMs = Math.min(10 * 2 ** (attempt - 1), STORE_RETRY_MAX_MS);
+        this.logger.warn({ err: error, attempt, delayMs }, 'checkpoint write failed; retrying');
+        await this.pauseUnlessDetached(delayMs);
+      }
+    }
+  }
+
+  private pauseUnlessDetached(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const signal = this.detached.signal;
+      const timer = this.clock.setTimer(() => {
+        signal.removeEventListener('abort', cancel);
+        resolve();
+      }, ms);
+      const cancel = (): void => {
+        this.clock.clearTimer(timer);
+        resolve();
+      };
+      signal.addEventListener('abort', cancel, { once: true });
+    });
+  }
+}
