@@ -22,6 +22,7 @@ const schemaOf = {
     fsync: [z.boolean(), 'true or false'],
   },
   nats: {
+    enabled: [z.boolean(), 'true or false'],
     servers: [z.array(z.string().min(1)).min(1), 'a non-empty list of server URLs, e.g. ["nats://127.0.0.1:4222"]'],
     namespace: [z.string().regex(agentIdSafe), 'letters, digits, "_" and "-"'],
     bucket: [z.string().regex(agentIdSafe), 'letters, digits, "_" and "-"'],
@@ -64,6 +65,11 @@ export interface DurabilityConfig {
 }
 
 export interface NatsConfig {
+  /**
+   * Connect the host to NATS: agents' inboxes, lifecycle events and the control API on NATS
+   * subjects. Default false, but always on when `[durability] storage = "nats"`.
+   */
+  enabled: boolean;
   /** Default ["nats://127.0.0.1:4222"]. */
   servers: string[];
   /** Subject namespace: `playbooks.<namespace>.…`. Default "default". */
@@ -116,7 +122,7 @@ export function defaultConfig(): PlaybooksConfig {
       keepLastN: 10,
       fsync: true,
     },
-    nats: { servers: ['nats://127.0.0.1:4222'], namespace: 'default', bucket: 'playbooks-checkpoints' },
+    nats: { enabled: false, servers: ['nats://127.0.0.1:4222'], namespace: 'default', bucket: 'playbooks-checkpoints' },
     supervisor: { strategy: 'one_for_one', maxRestarts: 5, periodSeconds: 60 },
     dashboard: { enabled: true, host: '127.0.0.1', port: 7070 },
   };
@@ -223,19 +229,29 @@ function toConfig(tables: Record<string, Record<string, unknown>>, baseDir: stri
 }
 
 /**
- * Applies `createHost({ durability })` overrides (camelCase) to a config, with the same
- * validation as the file.
+ * Applies `createHost({ durability, nats, … })` overrides (camelCase) to a config, with the
+ * same validation as the file. Relative paths are relative to the working directory.
  */
-export function withDurabilityOptions(config: PlaybooksConfig, options: Partial<DurabilityConfig>): PlaybooksConfig {
-  const table: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(options)) {
-    if (value !== undefined) table[snakeCase(key)] = value;
+export function withOptions(config: PlaybooksConfig, overrides: ConfigOverrides): PlaybooksConfig {
+  const result = { ...config };
+  for (const section of Object.keys(schemaOf) as Section[]) {
+    const options = overrides[section];
+    if (!options) continue;
+    const table: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(options)) if (value !== undefined) table[snakeCase(key)] = value;
+    validateSection(section, table, `createHost({ ${section} })`);
+    const merged = { ...config[section] } as Record<string, unknown>;
+    for (const [key, value] of Object.entries(table)) {
+      merged[camelCase(key)] = PATH_KEYS.has(key) ? resolve(value as string) : value;
+    }
+    (result as Record<Section, unknown>)[section] = merged;
   }
-  validateSection('durability', table, 'createHost({ durability })');
-  const durability = { ...config.durability };
-  for (const [key, value] of Object.entries(options)) {
-    if (value !== undefined) (durability as Record<string, unknown>)[key] = value;
-  }
-  durability.storagePath = resolve(durability.storagePath);
-  return { ...config, durability };
+  return result;
+}
+
+export interface ConfigOverrides {
+  durability?: Partial<DurabilityConfig> | undefined;
+  nats?: Partial<NatsConfig> | undefined;
+  supervisor?: Partial<SupervisorConfig> | undefined;
+  dashboard?: Partial<DashboardConfig> | undefined;
 }

@@ -2,7 +2,7 @@
 
 export { playbook, step, type Playbook, type Step } from './actors/playbook.js';
 export type { PlaybookOptions, RetryPolicy, StepOptions } from './actors/definitions.js';
-export { sleep, now, random, uuid, receive, type ReceiveOptions } from './actors/primitives.js';
+export { sleep, now, random, uuid, receive, send, continueAsNew, type ReceiveOptions } from './actors/primitives.js';
 export { stepContext, type StepContext } from './actors/context.js';
 export type { PayloadSchema } from './actors/durable-calls.js';
 export type { Duration } from './actors/duration.js';
@@ -13,12 +13,15 @@ export type { AgentLifecycleEvent } from './actors/events.js';
 export type { Frame, JournalEntry, PendingWait } from './actors/journal.js';
 export type { SerializedError } from './actors/serialize.js';
 
-export { createHost, Host, type HostOptions, type AgentEventListener } from './supervisor/host.js';
+export { Host, type HostOptions, type AgentEventListener } from './supervisor/host.js';
+export { createHost } from './supervisor/create-host.js';
 export { AgentRef } from './supervisor/agent-ref.js';
 
 export type { CheckpointStore, StoredCheckpoint } from './persistence/checkpoint-store.js';
 export { FileCheckpointStore, type FileCheckpointStoreOptions } from './persistence/file-store.js';
 export { MemoryCheckpointStore, type MemoryCheckpointStoreOptions } from './persistence/memory-store.js';
+export { NatsKvCheckpointStore, type NatsKvCheckpointStoreOptions } from './persistence/nats-kv-store.js';
+export { subjects, inboxStreamName } from './messaging/subjects.js';
 export { CheckpointManager, type CheckpointSummary } from './persistence/checkpoint-manager.js';
 export {
   RecoveryCoordinator,

@@ -10,7 +10,12 @@ export interface InboxMessage {
   payload: unknown;
   /** Epoch milliseconds. */
   sentAt: number;
+  /** The sender's deduplication id (`Nats-Msg-Id`), if it gave one. */
+  msgId?: string;
 }
+
+/** How many recent message ids an agent remembers to drop a republished message. */
+export const REMEMBERED_MESSAGE_IDS = 32;
 
 export interface AgentContext {
   agentId: string;
@@ -21,6 +26,10 @@ export interface AgentContext {
   inbox: InboxMessage[];
   /** Counter for inbox message ids. */
   messagesReceived: number;
+  /** Ids (`msgId`) of the last messages stored, newest last: a republished message is dropped. */
+  recentMessageIds?: string[];
+  /** How many times the playbook continued as new (`continueAsNew`); 0 for the first run. */
+  run?: number;
   result?: unknown;
   error?: SerializedError;
 }
@@ -38,7 +47,7 @@ type Outcome = { value?: unknown; error?: SerializedError };
  * the snapshot after it is what the next checkpoint stores.
  */
 export type AgentEvent =
-  | ({ type: 'STEP.DONE'; at: CallSite; name: string } & Outcome)
+  | ({ type: 'STEP.DONE'; at: CallSite; name: string; kind?: 'step' | 'send' } & Outcome)
   | { type: 'CALL.START'; at: CallSite; name: string }
   | ({ type: 'CALL.DONE'; at: CallSite; name: string } & Outcome)
   | { type: 'VALUE'; at: CallSite; kind: 'now' | 'random' | 'uuid'; value: unknown }
@@ -49,6 +58,7 @@ export type AgentEvent =
   | { type: 'MESSAGE.CONSUMED'; at: CallSite; messageId: string; value: unknown }
   | { type: 'MESSAGE.REJECTED'; messageId: string }
   | { type: 'RECEIVE.TIMEOUT'; at: CallSite }
+  | { type: 'CONTINUE'; input: unknown }
   | { type: 'DONE'; result: unknown }
   | { type: 'FAIL'; error: SerializedError }
   | { type: 'STOP' }
@@ -59,7 +69,7 @@ export function describeEvent(event: AgentEvent): string {
   const failed = 'error' in event && event.error ? ' (failed)' : '';
   switch (event.type) {
     case 'STEP.DONE':
-      return `step ${event.name}${failed}`;
+      return `${event.kind ?? 'step'} ${event.name}${failed}`;
     case 'CALL.START':
       return `call ${event.name} started`;
     case 'CALL.DONE':
@@ -80,6 +90,8 @@ export function describeEvent(event: AgentEvent): string {
       return 'message rejected';
     case 'RECEIVE.TIMEOUT':
       return 'receive timed out';
+    case 'CONTINUE':
+      return 'continued as new';
     case 'DONE':
       return 'completed';
     case 'FAIL':
@@ -113,7 +125,7 @@ export const agentMachine = setup({
   actions: {
     recordStep: assign(({ context, event }) => {
       if (event.type !== 'STEP.DONE') return {};
-      return record(context, event.at, () => finish({ kind: 'step', name: event.name }, event));
+      return record(context, event.at, () => finish({ kind: event.kind ?? 'step', name: event.name }, event));
     }),
     openCall: assign(({ context, event }) => {
       if (event.type !== 'CALL.START') return {};
@@ -147,7 +159,14 @@ export const agentMachine = setup({
     enqueueMessage: assign(({ context, event }) => {
       if (event.type !== 'MESSAGE.SENT') return {};
       const id = String(context.messagesReceived + 1);
-      return { inbox: [...context.inbox, { id, ...event.message }], messagesReceived: context.messagesReceived + 1 };
+      const msgId = event.message.msgId;
+      return {
+        inbox: [...context.inbox, { id, ...event.message }],
+        messagesReceived: context.messagesReceived + 1,
+        ...(msgId === undefined
+          ? {}
+          : { recentMessageIds: [...(context.recentMessageIds ?? []), msgId].slice(-REMEMBERED_MESSAGE_IDS) }),
+      };
     }),
     // Consuming a message and recording it in the journal are one transition: one checkpoint.
     consumeMessage: assign(({ context, event }) => {
@@ -170,6 +189,12 @@ export const agentMachine = setup({
       if (event.type !== 'RECEIVE.TIMEOUT') return {};
       return record(context, event.at, (entry) => ({ kind: 'receive', name: entry!.name, done: true, timedOut: true }));
     }),
+    // A fresh run of the playbook: new input, empty journal; the inbox is kept.
+    continueAsNew: assign(({ context, event }) =>
+      event.type === 'CONTINUE'
+        ? { input: event.input, journal: emptyFrame(context.playbook), run: (context.run ?? 0) + 1 }
+        : {},
+    ),
     complete: assign(({ event }) => (event.type === 'DONE' ? { result: event.result, inbox: [] } : {})),
     recordFailure: assign(({ event }) => (event.type === 'FAIL' ? { error: event.error } : {})),
   },
@@ -199,6 +224,7 @@ export const agentMachine = setup({
         'MESSAGE.CONSUMED': { target: '.running', actions: 'consumeMessage' },
         'MESSAGE.REJECTED': { actions: 'rejectMessage' },
         'RECEIVE.TIMEOUT': { target: '.running', actions: 'timeOutReceive' },
+        CONTINUE: { target: '.running', actions: 'continueAsNew' },
         DONE: { target: 'completed', actions: 'complete' },
         FAIL: { target: 'failed', actions: 'recordFailure' },
         STOP: { target: 'stopped' },

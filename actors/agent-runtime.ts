@@ -17,6 +17,7 @@ import type { Clock, TimerHandle } from './clock.js';
 import { execution, type FrameCursor } from './context.js';
 import type { PlaybookDefinition } from './definitions.js';
 import type { AgentEventBody } from './events.js';
+import { AgentInbox, type InboxChannel, type InboxMessageBody, type InboxSink } from '../messaging/agent-inbox.js';
 import { callStack, findEntry, findFrame, sortedPositions, type CallSite, type JournalEntry } from './journal.js';
 import { deserializeError, serializeError, toJournalValue, type SerializedError } from './serialize.js';
 
@@ -47,6 +48,12 @@ export interface AgentRuntimeOptions {
   resumeStopped?: boolean;
   /** Absent when durability is off. */
   writer: CheckpointWriter | undefined;
+  /** The agent's inbox on NATS; absent when messages are delivered in-process. */
+  inbox?: InboxChannel | undefined;
+  /** Inbox stream position stored in the checkpoint resumed from. */
+  inboxCursor?: number | undefined;
+  /** How durable `send` reaches another agent. */
+  sendToAgent: (agentId: string, type: string, payload: unknown, msgId: string) => Promise<void>;
   clock: Clock;
   logger: Logger;
   emit: (event: AgentEventBody) => void;
@@ -69,12 +76,14 @@ const NEVER = new Promise<never>(() => undefined);
  * and every pending commit stays pending forever: the playbook code is abandoned exactly as
  * a crash would abandon it, and never observes a half-finished state.
  */
-export class AgentRuntime implements CheckpointSource {
+export class AgentRuntime implements CheckpointSource, InboxSink {
   readonly agentId: string;
   readonly definition: PlaybookDefinition;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly emit: (event: AgentEventBody) => void;
+  readonly sendToAgent: AgentRuntimeOptions['sendToAgent'];
+  private readonly inbox: AgentInbox | undefined;
   private readonly actor: Actor<typeof agentMachine>;
   private readonly writer: CheckpointWriter | undefined;
   private readonly abort = new AbortController();
@@ -96,6 +105,8 @@ export class AgentRuntime implements CheckpointSource {
     this.clock = options.clock;
     this.logger = options.logger;
     this.emit = options.emit;
+    this.sendToAgent = options.sendToAgent;
+    this.inbox = options.inbox && new AgentInbox(options.inbox, options.inboxCursor ?? 0, this);
     this.outcome = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     this.outcome.catch(() => undefined); // a result nobody asks for is not an unhandled rejection
     const input = { agentId: this.agentId, playbook: this.definition.name, input: options.input };
@@ -149,21 +160,23 @@ export class AgentRuntime implements CheckpointSource {
   }
 
   /**
-   * Writes the first checkpoint of a new agent (its input) outside the commit pipeline, so a
-   * conflict (the id exists) or any other store error reaches the caller of `spawn`.
+   * Writes a checkpoint of the current state outside the commit pipeline, so a conflict or
+   * any other store error reaches the caller: the first checkpoint of a new agent (its input),
+   * or the claim a host writes before resuming an agent (only one host can win it).
    */
-  async persistNew(): Promise<void> {
+  async persistNew(recorded = 'spawned'): Promise<void> {
     if (!this.writer) return;
     const started = performance.now();
     const snapshot = this.actor.getPersistedSnapshot() as unknown as PersistedAgentSnapshot;
-    const { seq, bytes } = await this.writer.write(snapshot, this.state);
+    const { seq, bytes } = await this.writer.write(snapshot, this.state, this.context.error, this.inbox?.position ?? 0);
     const durationMs = performance.now() - started;
-    this.emit({ type: 'checkpointed', seq, state: this.state, bytes, durationMs, recorded: ['spawned'] });
+    this.emit({ type: 'checkpointed', seq, state: this.state, bytes, durationMs, recorded: [recorded] });
   }
 
   /** Runs (or, from a restored snapshot, replays then continues) the playbook. */
   run(): void {
     if (this.halted || isFinished(this.state) || this.state === 'stopped') return;
+    this.inbox?.wake();
     const root: FrameCursor = { path: [], playbook: this.definition.name, next: 0 };
     const input = this.context.input;
     execution
@@ -174,21 +187,45 @@ export class AgentRuntime implements CheckpointSource {
       );
   }
 
-  /** Stores a message in the inbox; resolves once it is checkpointed. */
-  async deliver(type: string, payload: unknown): Promise<void> {
+  /**
+   * Stores a message for the agent; resolves once it is stored durably: in a checkpoint, or,
+   * with NATS, in the inbox stream (from which the agent takes it).
+   */
+  async deliver(type: string, payload: unknown, msgId?: string): Promise<void> {
     if (typeof type !== 'string' || type.length === 0) {
       throw new ValidationError('a message needs a non-empty string "type"');
     }
     if (this.halted === 'detached') throw new HostClosedError(this.agentId);
     if (this.halted || this.state === 'stopped') throw new AgentNotRunningError(this.agentId, this.state);
-    const message: Omit<InboxMessage, 'id'> = {
-      type,
-      payload: toJournalValue(payload, `payload of message "${type}"`),
-      sentAt: this.clock.now(),
-    };
+    const value = toJournalValue(payload, `payload of message "${type}"`);
+    if (this.inbox) return this.inbox.channel.publish(type, value, msgId);
+    if (!this.accept({ type, payload: value, ...(msgId === undefined ? {} : { msgId }) })) return;
+    await this.enqueueWrite('outside');
+  }
+
+  /** Something may be waiting in the agent's inbox on NATS. */
+  wakeInbox(): void {
+    this.inbox?.wake();
+  }
+
+  // ---- InboxSink (what the inbox hands over) ---------------------------------------------
+
+  /** Puts a message in the journal's inbox; false when it is a republished duplicate. */
+  accept(body: InboxMessageBody): boolean {
+    if (body.msgId !== undefined && this.context.recentMessageIds?.includes(body.msgId)) {
+      this.logger.debug({ msgId: body.msgId, messageType: body.type }, 'duplicate message dropped');
+      return false;
+    }
+    const message: Omit<InboxMessage, 'id'> = { type: body.type, payload: body.payload, sentAt: this.clock.now() };
+    if (body.msgId !== undefined) message.msgId = body.msgId;
     this.record({ type: 'MESSAGE.SENT', message });
     for (const wake of this.messageWaiters) wake();
-    await this.enqueueWrite('outside');
+    return true;
+  }
+
+  reject(reason: string, messageType: string | undefined): void {
+    this.logger.warn({ reason, messageType }, 'message rejected');
+    this.emit({ type: 'message.rejected', messageType: messageType ?? '', reason });
   }
 
   /** Stops the agent for good: a final checkpoint with state "stopped". */
@@ -372,7 +409,12 @@ export class AgentRuntime implements CheckpointSource {
       state: this.state,
       error: this.context.error,
       recorded: this.recorded.splice(0),
+      inboxCursor: this.inbox?.position ?? this.writer?.inboxCursor ?? 0,
     };
+  }
+
+  onStored(content: CheckpointContent): void {
+    this.inbox?.stored(content.inboxCursor);
   }
 
   onFatalWrite(error: CheckpointConflictError | CheckpointTooLargeError): Error | Promise<Error> {

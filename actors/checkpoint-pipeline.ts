@@ -16,6 +16,8 @@ export interface CheckpointContent {
   error: SerializedError | undefined;
   /** What was recorded since the previous write (for the `checkpointed` event). */
   recorded: string[];
+  /** The inbox position the snapshot has taken messages up to. */
+  inboxCursor: number;
 }
 
 export interface CheckpointSource {
@@ -23,6 +25,8 @@ export interface CheckpointSource {
   take(): CheckpointContent;
   /** A write that can never succeed. The agent reacts; the returned error goes to callers outside the playbook. */
   onFatalWrite(error: CheckpointConflictError | CheckpointTooLargeError): Promise<Error> | Error;
+  /** A checkpoint is stored (with the content `take` returned). */
+  onStored(content: CheckpointContent): void;
 }
 
 interface PendingCommit {
@@ -100,8 +104,9 @@ export class CheckpointPipeline {
       recordedBefore = recorded; // a retried write carries what the failed one would have
       const started = performance.now();
       try {
-        const { seq, bytes } = await this.writer.write(content.snapshot, content.state, content.error);
+        const { seq, bytes } = await this.writer.write(content.snapshot, content.state, content.error, content.inboxCursor);
         this.blockedOn = undefined;
+        this.source.onStored(content);
         const state = content.state;
         this.logger.debug({ seq, state, bytes, recorded }, 'checkpointed');
         this.emit({ type: 'checkpointed', seq, state, bytes, durationMs: performance.now() - started, recorded });

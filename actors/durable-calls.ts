@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { TimeoutError } from '../errors.js';
+import { TimeoutError, ValidationError } from '../errors.js';
 import { MISMATCH, type AgentRuntime } from './agent-runtime.js';
 import { execution, type FrameCursor } from './context.js';
 import type { PlaybookDefinition, StepDefinition } from './definitions.js';
@@ -24,9 +24,13 @@ function unwrap(outcome: Outcome | JournalEntry): unknown {
   return outcome.value;
 }
 
-/** The idempotency key of the call at `site`: the agent id and the call's position in the call tree. */
-export function idempotencyKey(agentId: string, site: CallSite): string {
-  return `${agentId}/${[...site.frame, site.position].join('.')}`;
+/**
+ * The idempotency key of the call at `site`: the agent id and the call's position in the call
+ * tree (with the run number after a `continueAsNew`).
+ */
+export function idempotencyKey(rt: AgentRuntime, site: CallSite): string {
+  const run = rt.context.run ?? 0;
+  return `${rt.agentId}${run > 0 ? `~${run}` : ''}/${[...site.frame, site.position].join('.')}`;
 }
 
 export async function callStep(rt: AgentRuntime, frame: FrameCursor, step: StepDefinition, args: unknown[]): Promise<unknown> {
@@ -40,7 +44,7 @@ export async function callStep(rt: AgentRuntime, frame: FrameCursor, step: StepD
   try {
     const value = await runStepAttempts(step, args, {
       agentId: rt.agentId,
-      idempotencyKey: idempotencyKey(rt.agentId, site),
+      idempotencyKey: idempotencyKey(rt, site),
       clock: rt.clock,
       agentSignal: rt.signal,
       onRetry: (attempt, error, delayMs) => {
@@ -176,4 +180,43 @@ export async function durableValue(rt: AgentRuntime, frame: FrameCursor, kind: V
   rt.record({ type: 'VALUE', at: site, kind, value });
   await rt.commit();
   return value;
+}
+
+/**
+ * Sends a message to another agent, effectively once: the send is journaled like a step, and
+ * its message id (this call's idempotency key) lets the transport and the receiver drop a
+ * resend after a crash.
+ */
+export async function durableSend(rt: AgentRuntime, frame: FrameCursor, target: string, type: string, payload: unknown): Promise<void> {
+  if (rt.isHalted) return rt.abandon();
+  const site = nextSite(frame);
+  const name = `${target}:${type}`;
+  const recorded = rt.replay(site, 'send', name);
+  if (recorded === MISMATCH) return rt.abandon();
+  if (recorded) return void unwrap(recorded);
+  const outcome: Outcome = {};
+  try {
+    await rt.sendToAgent(target, type, toJournalValue(payload, `payload of message "${type}"`), idempotencyKey(rt, site));
+  } catch (error) {
+    outcome.error = serializeError(error);
+  }
+  if (rt.isHalted) return rt.abandon();
+  rt.record({ type: 'STEP.DONE', at: site, name, kind: 'send', ...outcome });
+  await rt.commit();
+  unwrap(outcome);
+}
+
+/**
+ * Ends this run of the agent's playbook and starts it again with `input` and an empty journal
+ * (the inbox is kept), so a long-lived loop keeps its checkpoint small.
+ */
+export async function continueAsNew(rt: AgentRuntime, frame: FrameCursor, input: unknown): Promise<never> {
+  if (rt.isHalted) return rt.abandon();
+  if (frame.path.length > 0) {
+    throw new ValidationError(`continueAsNew() must be called by the agent's own playbook, not by the nested "${frame.playbook}"`);
+  }
+  rt.record({ type: 'CONTINUE', input: toJournalValue(input, 'input of continueAsNew') });
+  await rt.commit();
+  rt.run();
+  return rt.abandon();
 }

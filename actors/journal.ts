@@ -24,6 +24,7 @@ export const EntryKind = {
   Now: 'now',
   Random: 'random',
   Uuid: 'uuid',
+  Send: 'send',
 } as const;
 export type EntryKind = (typeof EntryKind)[keyof typeof EntryKind];
 

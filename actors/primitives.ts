@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { OutsideAgentError } from '../errors.js';
 import { currentPlaybook } from './context.js';
-import { durableReceive, durableSleep, durableValue, type PayloadSchema } from './durable-calls.js';
+import { continueAsNew as continueRun, durableReceive, durableSend, durableSleep, durableValue, type PayloadSchema } from './durable-calls.js';
 import { toMilliseconds, type Duration } from './duration.js';
 
 /*
@@ -58,4 +58,25 @@ export async function receive<T = unknown>(type: string, options: ReceiveOptions
   if (options.schema) resolved.schema = options.schema;
   if (options.timeoutMs !== undefined) resolved.timeoutMs = toMilliseconds(options.timeoutMs);
   return durableReceive(current.runtime, current.frame, type, resolved);
+}
+
+/**
+ * Sends a message to another agent's inbox, effectively once (a resend after a crash carries
+ * the same message id and is dropped). Inside a playbook only.
+ */
+export async function send(agentId: string, type: string, payload?: unknown): Promise<void> {
+  const current = currentPlaybook();
+  if (!current) throw new OutsideAgentError('send()');
+  return durableSend(current.runtime, current.frame, agentId, type, payload);
+}
+
+/**
+ * Ends this run of the agent's playbook and starts it again with `input` and an empty
+ * journal, keeping the agent's id and inbox: a long-lived message loop stays small. Call it
+ * from the agent's top-level playbook; it never returns.
+ */
+export async function continueAsNew<Input>(input: Input): Promise<never> {
+  const current = currentPlaybook();
+  if (!current) throw new OutsideAgentError('continueAsNew()');
+  return continueRun(current.runtime, current.frame, input);
 }

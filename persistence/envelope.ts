@@ -30,6 +30,10 @@ export interface CheckpointRecord {
   status: AgentState;
   /** Why the agent failed, when `status` is "failed". */
   error?: SerializedError;
+  /** The last inbox stream sequence taken into the agent (NATS messaging); absent means 0. */
+  inboxCursor?: number;
+  /** Id of the host that wrote the checkpoint. */
+  owner?: string;
   snapshot: PersistedAgentSnapshot;
 }
 
@@ -42,7 +46,7 @@ const serializedErrorSchema: z.ZodType<SerializedError> = z.object({
 
 const entrySchema: z.ZodType<JournalEntry> = z.lazy(() =>
   z.object({
-    kind: z.enum(['step', 'call', 'sleep', 'receive', 'now', 'random', 'uuid']),
+    kind: z.enum(['step', 'call', 'sleep', 'receive', 'now', 'random', 'uuid', 'send']),
     name: z.string(),
     done: z.literal(true).optional(),
     value: z.unknown().optional(),
@@ -66,8 +70,16 @@ const contextSchema = z.object({
   input: z.unknown().optional(),
   journal: frameSchema,
   inbox: z.array(
-    z.object({ id: z.string(), type: z.string(), payload: z.unknown().optional(), sentAt: z.number() }),
+    z.object({
+      id: z.string(),
+      type: z.string(),
+      payload: z.unknown().optional(),
+      sentAt: z.number(),
+      msgId: z.string().optional(),
+    }),
   ),
+  recentMessageIds: z.array(z.string()).optional(),
+  run: z.number().int().nonnegative().optional(),
   messagesReceived: z.number().int().nonnegative(),
   result: z.unknown().optional(),
   error: serializedErrorSchema.optional(),
@@ -82,6 +94,8 @@ const recordSchema = z.object({
   savedAt: z.string(),
   status: z.enum(['running', 'waiting', 'completed', 'failed', 'stopped']),
   error: serializedErrorSchema.optional(),
+  inboxCursor: z.number().int().nonnegative().optional(),
+  owner: z.string().optional(),
   snapshot: z.looseObject({
     status: z.enum(['active', 'done', 'error', 'stopped']),
     value: z.unknown(),

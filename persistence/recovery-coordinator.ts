@@ -1,6 +1,6 @@
 import { validateAgentId } from '../actors/definitions.js';
 import { callStack, describeResumePoint, pendingWaits, type PendingWait } from '../actors/journal.js';
-import { CorruptCheckpointError, ensureError, NotRecoverableError, UnknownPlaybookError } from '../errors.js';
+import { CheckpointConflictError, CorruptCheckpointError, ensureError, NotRecoverableError, UnknownPlaybookError } from '../errors.js';
 import type { AgentRef } from '../supervisor/agent-ref.js';
 import type { Host } from '../supervisor/host.js';
 import type { CheckpointManager } from './checkpoint-manager.js';
@@ -129,15 +129,7 @@ export class RecoveryCoordinator {
     try {
       const latest = await this.manager.store.latest(agentId);
       if (!latest) return;
-      let record: CheckpointRecord;
-      try {
-        record = decodeCheckpoint(latest);
-      } catch (error) {
-        if (!(error instanceof CorruptCheckpointError)) throw error;
-        this.host.quarantine(agentId, await this.lastKnownPlaybook(agentId), error);
-        report.quarantined.push({ agentId, error });
-        return;
-      }
+      const record = decodeCheckpoint(latest);
       if (record.status !== 'running' && record.status !== 'waiting') return;
       if (!this.host.hasPlaybook(record.playbook)) {
         report.skipped.push({ agentId, reason: new UnknownPlaybookError(record.playbook).message });
@@ -145,7 +137,14 @@ export class RecoveryCoordinator {
       }
       report.resumed.push(await this.host.adopt({ record, after: { seq: latest.seq, revision: latest.revision } }));
     } catch (error) {
-      report.skipped.push({ agentId, reason: ensureError(error).message });
+      if (error instanceof CorruptCheckpointError) {
+        this.host.quarantine(agentId, await this.lastKnownPlaybook(agentId), error);
+        report.quarantined.push({ agentId, error });
+      } else if (error instanceof CheckpointConflictError) {
+        report.skipped.push({ agentId, reason: 'another host resumed it first' });
+      } else {
+        report.skipped.push({ agentId, reason: ensureError(error).message });
+      }
     }
   }
 

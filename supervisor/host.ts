@@ -6,27 +6,27 @@ import type { AgentEventBody, AgentLifecycleEvent } from '../actors/events.js';
 import { describeResumePoint } from '../actors/journal.js';
 import { definitionOf, isPlaybook, type Playbook } from '../actors/playbook.js';
 import { serializeError, toJournalValue } from '../actors/serialize.js';
-import { defaultConfig, loadConfig, withDurabilityOptions, type DurabilityConfig, type PlaybooksConfig } from '../config.js';
+import type { DurabilityConfig, NatsConfig, PlaybooksConfig } from '../config.js';
 import {
   AgentExistsError,
   AgentNotFoundError,
   AgentNotRunningError,
   CheckpointConflictError,
-  ConfigError,
   ensureError,
   PlaybooksError,
   UnknownPlaybookError,
   ValidationError,
 } from '../errors.js';
-import { createDefaultLogger, type Logger } from '../logger.js';
+import type { Logger } from '../logger.js';
+import type { NatsMessaging } from '../messaging/nats-messaging.js';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { CheckpointManager } from '../persistence/checkpoint-manager.js';
 import type { CheckpointStore } from '../persistence/checkpoint-store.js';
 import { CheckpointWriter, type CheckpointPosition } from '../persistence/checkpoint-writer.js';
 import type { CheckpointRecord } from '../persistence/envelope.js';
-import { FileCheckpointStore } from '../persistence/file-store.js';
-import { MemoryCheckpointStore } from '../persistence/memory-store.js';
 import { RecoveryCoordinator, type RecoveryReport } from '../persistence/recovery-coordinator.js';
 import { AgentRef, type AgentDirectory } from './agent-ref.js';
+import { serveControl } from '../messaging/control-service.js';
 
 export interface HostOptions {
   /** Path of a `playbooks.toml`. Default: none (built-in defaults, file store in ./.checkpoints). */
@@ -35,6 +35,10 @@ export interface HostOptions {
   durability?: Partial<DurabilityConfig>;
   /** A checkpoint store to use instead of the one `durability.storage` names. */
   store?: CheckpointStore;
+  /** Overrides the `[nats]` section, in camelCase (`{ enabled: true, servers: […] }`, …). */
+  nats?: Partial<NatsConfig>;
+  /** An open NATS connection to use (the host does not close it); implies NATS messaging. */
+  natsConnection?: NatsConnection;
   /** Playbooks this host can spawn and recover (more can be added with `register`). */
   playbooks?: Playbook<never, unknown>[];
   /** Default: pino on stderr at `PLAYBOOKS_LOG_LEVEL` (default "info"). */
@@ -46,6 +50,14 @@ export interface HostOptions {
 }
 
 export type AgentEventListener = (event: AgentLifecycleEvent) => void;
+
+/** @internal What `createHost` resolved (it is async; the constructor is not). */
+export interface HostWiring {
+  hostId: string;
+  logger: Logger;
+  store: CheckpointStore | undefined;
+  messaging: NatsMessaging | undefined;
+}
 
 /** Options of `adopt`, the one way an agent's run starts from a stored snapshot. */
 export interface AdoptOptions {
@@ -78,14 +90,19 @@ export class Host implements AgentDirectory {
   private readonly quarantined = new Map<string, { playbook: string; error: PlaybooksError }>();
   private readonly listeners = new Set<AgentEventListener>();
   private closed = false;
+  private readonly strayChecks = new Set<string>();
+
+  /** Set when the host talks NATS: inboxes, events and the control API. */
+  readonly messaging: NatsMessaging | undefined;
 
   /** Use `createHost`. */
-  constructor(config: PlaybooksConfig, options: HostOptions) {
-    this.id = options.hostId ?? randomUUID();
+  constructor(config: PlaybooksConfig, options: HostOptions, wiring: HostWiring) {
+    this.id = wiring.hostId;
     this.config = config;
-    this.logger = (options.logger ?? createDefaultLogger()).child({ hostId: this.id });
+    this.logger = wiring.logger;
     this.clock = options.clock ?? systemClock;
-    this.store = config.durability.enabled ? (options.store ?? storeFor(config.durability)) : undefined;
+    this.store = wiring.store;
+    this.messaging = wiring.messaging;
     this.checkpoints = this.store && new CheckpointManager(this.store);
     this.recovery = this.checkpoints && new RecoveryCoordinator(this.checkpoints, this);
     this.register(...(options.playbooks ?? []));
@@ -161,14 +178,26 @@ export class Host implements AgentDirectory {
     if (this.closed) return;
     this.closed = true;
     await Promise.all([...this.agents.values()].map((runtime) => runtime.detach()));
+    await this.messaging?.close();
     await this.store?.close();
+    await this.messaging?.closeConnection();
   }
 
   // ---- AgentDirectory (what AgentRef uses) ------------------------------------------------
 
-  async sendTo(agentId: string, type: string, payload: unknown): Promise<void> {
+  /**
+   * Sends a message to an agent: to its runtime if it runs here, else (with NATS) to its
+   * inbox, wherever it runs. `msgId` deduplicates a resend.
+   */
+  async sendTo(agentId: string, type: string, payload: unknown, msgId?: string): Promise<void> {
     const runtime = this.agents.get(agentId);
-    if (runtime) return runtime.deliver(type, payload);
+    if (runtime && !runtime.isHalted) return runtime.deliver(type, payload, msgId);
+    if (this.messaging) {
+      if (typeof type !== 'string' || type.length === 0) throw new ValidationError('a message needs a non-empty string "type"');
+      validateAgentId(agentId);
+      return this.messaging.publishToInbox(agentId, type, toJournalValue(payload, `payload of message "${type}"`), msgId);
+    }
+    if (runtime) return runtime.deliver(type, payload, msgId);
     if (this.quarantined.has(agentId)) throw new AgentNotRunningError(agentId, 'failed');
     throw new AgentNotFoundError(agentId);
   }
@@ -219,8 +248,16 @@ export class Host implements AgentDirectory {
       );
     }
     if (this.agents.get(agentId)?.isHalted === false) throw new AgentExistsError(agentId, 'it is running on this host');
-    const runtime = this.createRuntime(agentId, definition, { snapshot: record.snapshot, after, resumeStopped });
-    if (persistFirst) await runtime.persistNew();
+    const runtime = this.createRuntime(agentId, definition, {
+      snapshot: record.snapshot,
+      after,
+      resumeStopped,
+      inboxCursor: persistFirst ? 0 : record.inboxCursor,
+    });
+    const willRun = runtime.state === 'running' || runtime.state === 'waiting';
+    // Claim the agent with a compare-and-set write before running anything: of two hosts
+    // resuming the same agent, exactly one wins and runs it.
+    if (persistFirst || willRun) await runtime.persistNew(persistFirst ? 'forked' : `resumed by host ${this.id}`);
     this.agents.set(agentId, runtime);
     this.quarantined.delete(agentId);
     const resumeAt = describeResumePoint(record.snapshot.context.journal);
@@ -248,6 +285,57 @@ export class Host implements AgentDirectory {
     return this.playbooks.has(name);
   }
 
+  // ---- used by NATS messaging -------------------------------------------------------------
+
+  /** @internal Starts publishing events and serving control requests (with NATS). */
+  startServing(): void {
+    const messaging = this.messaging;
+    if (!messaging) return;
+    this.onEvent((event) => messaging.publishEvent(event));
+    serveControl(this, messaging);
+  }
+
+  /** @internal A message was published to an agent's inbox. */
+  inboxNotified(agentId: string): void {
+    const runtime = this.agents.get(agentId);
+    if (runtime && !runtime.isHalted) runtime.wakeInbox();
+    else void this.rejectStrayMessages(agentId);
+  }
+
+  /** @internal NATS came back: look at every inbox (messages may have come while it was away). */
+  reconnected(): void {
+    for (const runtime of this.agents.values()) if (!runtime.isHalted) runtime.wakeInbox();
+  }
+
+  /**
+   * Messages for an agent that does not run here. If no host can run it (it does not exist,
+   * or it has finished), they are rejected with an event and dropped; otherwise they wait in
+   * the stream for the agent.
+   */
+  private async rejectStrayMessages(agentId: string): Promise<void> {
+    if (!this.messaging || this.strayChecks.has(agentId) || this.closed) return;
+    this.strayChecks.add(agentId);
+    try {
+      const latest = await this.checkpoints?.getLatestCheckpoint(agentId).catch(() => undefined);
+      if (latest && latest.status !== 'completed' && latest.status !== 'failed') return;
+      const reason = latest ? `agent "${agentId}" is ${latest.status} and takes no more messages` : `no agent "${agentId}"`;
+      this.logger.warn({ agentId, reason }, 'message rejected');
+      this.messaging.publishEvent({
+        type: 'message.rejected',
+        agentId,
+        playbook: latest?.playbook ?? '',
+        at: new Date(this.clock.now()).toISOString(),
+        messageType: '',
+        reason,
+      });
+      await this.messaging.purgeInbox(agentId);
+    } catch (error) {
+      this.logger.warn({ agentId, err: ensureError(error) }, 'could not reject stray messages');
+    } finally {
+      this.strayChecks.delete(agentId);
+    }
+  }
+
   // ---- internals ------------------------------------------------------------------------
 
   private createRuntime(
@@ -258,11 +346,12 @@ export class Host implements AgentDirectory {
       snapshot?: CheckpointRecord['snapshot'];
       after: CheckpointPosition;
       resumeStopped?: boolean | undefined;
+      inboxCursor?: number | undefined;
     },
   ): AgentRuntime {
     const writer =
       this.store &&
-      new CheckpointWriter(this.store, agentId, definition, () => this.clock.now(), start.after);
+      new CheckpointWriter(this.store, agentId, definition, () => this.clock.now(), this.id, start.after);
     return new AgentRuntime({
       agentId,
       definition,
@@ -270,6 +359,9 @@ export class Host implements AgentDirectory {
       ...(start.snapshot ? { snapshot: start.snapshot } : {}),
       ...(start.resumeStopped ? { resumeStopped: true } : {}),
       writer,
+      inbox: this.messaging?.channelFor(agentId),
+      inboxCursor: start.inboxCursor,
+      sendToAgent: (target, type, payload, msgId) => this.sendTo(target, type, payload, msgId),
       clock: this.clock,
       logger: this.logger.child({ agentId, playbook: definition.name }),
       emit: (event) => this.emit(agentId, definition.name, event),
@@ -281,6 +373,10 @@ export class Host implements AgentDirectory {
     const latest = await this.checkpoints!.getLatestCheckpoint(agentId);
     if (!latest) throw new AgentExistsError(agentId, 'its checkpoints are being written by another host');
     this.existing(agentId, latest.playbook, definition);
+    const unfinished = latest.status === 'running' || latest.status === 'waiting';
+    if (unfinished && latest.owner !== undefined && latest.owner !== this.id) {
+      throw new AgentExistsError(agentId, `it runs on host "${latest.owner}" (recover() takes it over from its checkpoint)`);
+    }
     if (this.agents.has(agentId)) return this.refFor(agentId);
     return this.recovery!.recover(agentId, { includeFinished: true });
   }
@@ -333,30 +429,4 @@ export class Host implements AgentDirectory {
   private assertOpen(): void {
     if (this.closed) throw new PlaybooksError('HOST_CLOSED', 'this host is closed');
   }
-}
-
-function storeFor(durability: DurabilityConfig): CheckpointStore {
-  switch (durability.storage) {
-    case 'file':
-      return new FileCheckpointStore({
-        path: durability.storagePath,
-        keepLastN: durability.keepLastN,
-        maxCheckpointSizeMb: durability.maxCheckpointSizeMb,
-        fsync: durability.fsync,
-      });
-    case 'memory':
-      return new MemoryCheckpointStore({
-        keepLastN: durability.keepLastN,
-        maxCheckpointSizeMb: durability.maxCheckpointSizeMb,
-      });
-    case 'nats':
-      throw new ConfigError('[durability] storage = "nats" needs the NATS store, which this version does not include yet');
-  }
-}
-
-/** Creates a host from `playbooks.toml` (if given) and options. */
-export async function createHost(options: HostOptions = {}): Promise<Host> {
-  const base = options.configFile ? loadConfig(options.configFile) : defaultConfig();
-  const config = options.durability ? withDurabilityOptions(base, options.durability) : base;
-  return new Host(config, options);
 }

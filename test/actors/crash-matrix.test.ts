@@ -1,55 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { runTs } from '../helpers/child.js';
-import { tempDir } from '../helpers/temp-dir.js';
+import { describe, it } from 'vitest';
+import { crashMatrix } from '../helpers/crash-matrix.js';
 
-const WORKFLOW = 'test/fixtures/crash-workflow.ts';
-
-interface Run {
-  result: unknown;
-  seq: number;
-}
-
-async function runToEnd(storeDir: string, log: string): Promise<Run> {
-  const outcome = await runTs(WORKFLOW, [storeDir, log]);
-  expect(outcome.code, outcome.stderr).toBe(0);
-  return JSON.parse(outcome.stdout.trim()) as Run;
-}
-
-async function effects(log: string): Promise<string[]> {
-  return (await readFile(log, 'utf8')).trim().split('\n').sort();
-}
-
-/**
- * The crash matrix: the workflow has three levels of nested playbooks, a loop, a durable
- * sleep and a step that fails twice then succeeds. For every checkpoint k, a child process is
- * SIGKILLed right after checkpoint k is stored, then restarted to recover. The result must
- * equal an uninterrupted run's, and every step attempt must have run exactly once in all.
- */
 describe('crash matrix (file store, SIGKILL after every checkpoint)', () => {
   it('resumes at the exact await after a SIGKILL at each checkpoint', async () => {
-    await using reference = await tempDir();
-    const expected = await runToEnd(join(reference.path, 'store'), join(reference.path, 'effects.log'));
-    const expectedEffects = await effects(join(reference.path, 'effects.log'));
-    expect(expected.seq).toBeGreaterThanOrEqual(8);
-    expect(expectedEffects).toHaveLength(10);
-
-    const crashPoints = Array.from({ length: expected.seq }, (_, i) => i + 1);
-    const runCrashAt = async (k: number): Promise<void> => {
-      await using dir = await tempDir();
-      const store = join(dir.path, 'store');
-      const log = join(dir.path, 'effects.log');
-      const crashed = await runTs(WORKFLOW, [store, log, String(k)]);
-      expect(crashed.signal, `run meant to crash after checkpoint ${k}: ${crashed.stderr}`).toBe('SIGKILL');
-
-      const resumed = await runToEnd(store, log);
-      expect(resumed, `result after a crash at checkpoint ${k}`).toEqual(expected);
-      expect(await effects(log), `side effects after a crash at checkpoint ${k}`).toEqual(expectedEffects);
-    };
-    // Two at a time: the CI machine has two cores.
-    for (let i = 0; i < crashPoints.length; i += 2) {
-      await Promise.all(crashPoints.slice(i, i + 2).map(runCrashAt));
-    }
+    await crashMatrix((dir) => join(dir, 'store'));
   }, 180_000);
 });

@@ -1,0 +1,191 @@
+import { z } from 'zod';
+import { callStack } from '../actors/journal.js';
+import { AgentNotFoundError, ensureError, ErrorCode, PlaybooksError, ValidationError } from '../errors.js';
+import type { CheckpointRecord } from '../persistence/envelope.js';
+import type { Host } from '../supervisor/host.js';
+import type { NatsMessaging } from './nats-messaging.js';
+import { hostsQueue, subjects } from './subjects.js';
+
+/*
+ * The control API: request/reply on playbooks.<ns>.control.<verb>, served by every host of
+ * the namespace in a queue group (and on playbooks.<ns>.host.<hostId>.control.<verb> for
+ * requests forwarded to the host that runs an agent). Requests are validated; replies are
+ * { ok: true, ... } or { ok: false, error: { code, message } }. Bad input never crashes a host.
+ */
+
+const agentRequest = z.strictObject({ agentId: z.string().min(1) });
+const requests = {
+  spawn: z.strictObject({ playbook: z.string().min(1), agentId: z.string().min(1).optional(), input: z.unknown().optional() }),
+  status: agentRequest,
+  list: z.strictObject({ state: z.enum(['running', 'waiting', 'completed', 'failed', 'stopped']).optional() }),
+  stop: agentRequest,
+  resume: agentRequest,
+};
+type Verb = keyof typeof requests;
+const VERBS = Object.keys(requests) as Verb[];
+
+export type ControlReply = { ok: true; [field: string]: unknown } | { ok: false; error: { code: string; message: string } };
+
+const FORWARD_TIMEOUT_MS = 5_000;
+const decoder = new TextDecoder();
+
+export function serveControl(host: Host, messaging: NatsMessaging): void {
+  const ns = messaging.namespace;
+  const handle = (forwarded: boolean) => (data: Uint8Array, subject: string, reply: string | undefined) => {
+    if (!reply) return; // a publish without a reply subject cannot be answered
+    const verb = subject.split('.').at(-1) ?? '';
+    void answer(host, messaging, verb, data, forwarded).then((body) => messaging.reply(reply, body));
+  };
+  messaging.serve(subjects.allControl(ns), hostsQueue(ns), handle(false));
+  messaging.serve(subjects.allHostControl(ns, host.id), undefined, handle(true));
+}
+
+async function answer(host: Host, messaging: NatsMessaging, verb: string, data: Uint8Array, forwarded: boolean): Promise<ControlReply> {
+  try {
+    if (!(VERBS as string[]).includes(verb)) {
+      throw new ValidationError(`unknown control verb "${verb}" (verbs: ${VERBS.join(', ')})`);
+    }
+    const request = parseRequest(verb as Verb, data);
+    switch (verb as Verb) {
+      case 'spawn':
+        return await spawn(host, request as z.infer<typeof requests.spawn>);
+      case 'status':
+        return { ok: true, ...(await describe(host, (request as { agentId: string }).agentId)) };
+      case 'list':
+        return { ok: true, agents: await list(host, (request as z.infer<typeof requests.list>).state) };
+      case 'stop':
+      case 'resume':
+        return await actOnAgent(host, messaging, verb as 'stop' | 'resume', (request as { agentId: string }).agentId, data, forwarded);
+    }
+  } catch (error) {
+    return failure(error);
+  }
+  return failure(new ValidationError(`unknown control verb "${verb}"`));
+}
+
+function parseRequest(verb: Verb, data: Uint8Array): unknown {
+  let json: unknown;
+  const text = decoder.decode(data);
+  try {
+    json = text.trim() === '' ? {} : JSON.parse(text);
+  } catch (error) {
+    throw new ValidationError(`${verb} request is not JSON: ${ensureError(error).message}`);
+  }
+  const parsed = requests[verb].safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? `"${issue.path.join('.')}": ` : '';
+    const keys = issue && 'keys' in issue ? ` ${JSON.stringify(issue.keys)}` : '';
+    throw new ValidationError(`invalid ${verb} request: ${where}${issue?.message ?? 'invalid'}${keys}`);
+  }
+  return parsed.data;
+}
+
+async function spawn(host: Host, request: z.infer<typeof requests.spawn>): Promise<ControlReply> {
+  const agent = await host.spawn(request.playbook, {
+    ...(request.agentId === undefined ? {} : { id: request.agentId }),
+    input: request.input,
+  });
+  return { ok: true, agentId: agent.id, state: agent.status().state };
+}
+
+/** An agent's status: live if it runs here, else from its latest checkpoint. */
+export async function describe(host: Host, agentId: string): Promise<Record<string, unknown>> {
+  const local = host.get(agentId);
+  if (local && (host.isRunning(agentId) || !host.checkpoints)) {
+    const status = local.status();
+    const result = status.state === 'completed' ? await local.result() : undefined;
+    return { ...status, ...(result === undefined ? {} : { result }), host: host.id };
+  }
+  const record = await host.checkpoints?.getLatestCheckpoint(agentId);
+  if (!record) {
+    if (local) return { ...local.status(), host: host.id };
+    throw new AgentNotFoundError(agentId);
+  }
+  return fromRecord(record);
+}
+
+function fromRecord(record: CheckpointRecord): Record<string, unknown> {
+  const context = record.snapshot.context;
+  return {
+    agentId: record.agentId,
+    state: record.status,
+    seq: record.seq,
+    playbook: record.playbook,
+    callStack: record.status === 'completed' || record.status === 'failed' ? [] : callStack(context.journal),
+    savedAt: record.savedAt,
+    ...(record.status === 'completed' && context.result !== undefined ? { result: context.result } : {}),
+    ...(record.error ?? context.error ? { error: record.error ?? context.error } : {}),
+    ...(record.owner ? { host: record.owner } : {}),
+  };
+}
+
+async function list(host: Host, state: string | undefined): Promise<Record<string, unknown>[]> {
+  const ids = host.checkpoints ? await host.checkpoints.listAgents() : host.list().map((s) => s.agentId);
+  const agents = await Promise.all(
+    ids.map(async (agentId) => {
+      try {
+        const { agentId: id, state: s, seq, playbook, host: owner } = await describe(host, agentId);
+        return { agentId: id, state: s, seq, playbook, ...(owner ? { host: owner } : {}) };
+      } catch (error) {
+        return { agentId, state: 'failed', error: { code: (error as PlaybooksError).code ?? 'INTERNAL', message: ensureError(error).message } };
+      }
+    }),
+  );
+  return agents.filter((agent) => state === undefined || agent.state === state);
+}
+
+/**
+ * stop and resume act where the agent runs: here, or at the host that wrote its latest
+ * checkpoint (the request is forwarded there). With no such host answering, this host takes
+ * the agent over from its checkpoint and acts on it.
+ */
+async function actOnAgent(
+  host: Host,
+  messaging: NatsMessaging,
+  verb: 'stop' | 'resume',
+  agentId: string,
+  data: Uint8Array,
+  forwarded: boolean,
+): Promise<ControlReply> {
+  if (!host.isRunning(agentId) && !forwarded) {
+    const record = await host.checkpoints?.getLatestCheckpoint(agentId).catch(() => undefined);
+    if (record?.owner && record.owner !== host.id && (record.status === 'running' || record.status === 'waiting')) {
+      const reply = await forward(messaging, record.owner, verb, data);
+      if (reply) return reply;
+    }
+  }
+  if (verb === 'stop') {
+    if (!host.isRunning(agentId)) {
+      const known = host.get(agentId) ?? (await host.recovery?.recover(agentId).catch(() => undefined));
+      if (!known) throw new AgentNotFoundError(agentId);
+    }
+    await host.get(agentId)!.stop();
+    return { ok: true, agentId, state: host.get(agentId)!.status().state };
+  }
+  const agent = host.isRunning(agentId) ? host.get(agentId)! : await requireRecovery(host).recover(agentId);
+  return { ok: true, agentId, state: agent.status().state };
+}
+
+function requireRecovery(host: Host): NonNullable<Host['recovery']> {
+  if (!host.recovery) throw new PlaybooksError(ErrorCode.NotRecoverable, 'this host has durability off: nothing to resume');
+  return host.recovery;
+}
+
+/** Sends the request to another host; undefined when no host answers there. */
+async function forward(messaging: NatsMessaging, hostId: string, verb: string, data: Uint8Array): Promise<ControlReply | undefined> {
+  try {
+    const reply = await messaging.connection.request(subjects.hostControl(messaging.namespace, hostId, verb), data, {
+      timeout: FORWARD_TIMEOUT_MS,
+    });
+    return JSON.parse(decoder.decode(reply.data)) as ControlReply;
+  } catch {
+    return undefined;
+  }
+}
+
+function failure(thrown: unknown): ControlReply {
+  const error = ensureError(thrown);
+  const code = error instanceof PlaybooksError ? error.code : 'INTERNAL';
+  return { ok: false, error: { code, message: error.message } };
+}

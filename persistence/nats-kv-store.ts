@@ -1,0 +1,226 @@
+import { jetstream, jetstreamManager, JetStreamApiError, type JetStreamManager } from '@nats-io/jetstream';
+import { Kvm, type KV, type KvEntry } from '@nats-io/kv';
+import { Objm, type ObjectStore } from '@nats-io/obj';
+import { nuid, type NatsConnection } from '@nats-io/transport-node';
+import { CheckpointConflictError, CorruptCheckpointError, ensureError } from '../errors.js';
+import { assertCheckpointSize, megabytes, type CheckpointStore, type StoredCheckpoint } from './checkpoint-store.js';
+
+export interface NatsKvCheckpointStoreOptions {
+  /** An open connection; the store does not close it. */
+  connection: NatsConnection;
+  /** KV bucket name; created if missing. Default "playbooks-checkpoints". */
+  bucket?: string;
+  /** Checkpoints kept per agent: the bucket's history (at most 64). Default 10. */
+  keepLastN?: number;
+  /** Largest checkpoint accepted, in MiB. Default 10. */
+  maxCheckpointSizeMb?: number;
+  /** Stream replicas of the bucket and of its object store. Default 1. */
+  replicas?: number;
+}
+
+/** Where a checkpoint too large for one NATS message is kept. Part of the stored format. */
+interface LargeSnapshotRef {
+  objectStore: string;
+  name: string;
+  bytes: number;
+}
+
+const KV_MAX_HISTORY = 64;
+// Room for the message headers next to a value that fills max_payload.
+const PAYLOAD_HEADROOM = 16 * 1024;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * Checkpoints in a NATS JetStream key-value bucket: key = agent id, value = the checkpoint
+ * record, the bucket's history = the agent's last `keepLastN` checkpoints. Every save is a
+ * compare-and-set on the revision the writer last stored (`create` for a new agent, `update`
+ * with the expected revision afterwards), so a stale copy of an agent gets a
+ * `CheckpointConflictError`. A checkpoint larger than the server's max payload goes to an
+ * object store, with a small reference record in the bucket.
+ */
+export class NatsKvCheckpointStore implements CheckpointStore {
+  readonly kind = 'nats';
+  private readonly pruning = new Set<Promise<unknown>>();
+  /** Large checkpoints this process wrote, by agent: deleted once they leave the history. */
+  private readonly largeObjects = new Map<string, { seq: number; name: string }[]>();
+
+  private constructor(
+    private readonly kv: KV,
+    private readonly objects: ObjectStore,
+    private readonly jsm: JetStreamManager,
+    readonly bucket: string,
+    private readonly keepLastN: number,
+    private readonly maxBytes: number,
+    private readonly inlineLimit: number,
+  ) {}
+
+  static async open(options: NatsKvCheckpointStoreOptions): Promise<NatsKvCheckpointStore> {
+    const nc = options.connection;
+    const bucket = options.bucket ?? 'playbooks-checkpoints';
+    const keepLastN = Math.min(options.keepLastN ?? 10, KV_MAX_HISTORY);
+    const replicas = options.replicas ?? 1;
+    const js = jetstream(nc);
+    const jsm = await jetstreamManager(nc);
+    const kv = await new Kvm(js).create(bucket, { history: keepLastN, replicas });
+    await matchHistory(jsm, bucket, keepLastN);
+    const objects = await new Objm(js).create(`${bucket}-large`, { replicas });
+    const inlineLimit = Math.max(64 * 1024, (nc.info?.max_payload ?? 1024 * 1024) - PAYLOAD_HEADROOM);
+    return new NatsKvCheckpointStore(
+      kv,
+      objects,
+      jsm,
+      bucket,
+      keepLastN,
+      megabytes(options.maxCheckpointSizeMb ?? 10),
+      inlineLimit,
+    );
+  }
+
+  async save(agentId: string, seq: number, data: string, expectedRevision: number | undefined): Promise<number> {
+    assertCheckpointSize(agentId, data, this.maxBytes);
+    let value = data;
+    let large: LargeSnapshotRef | undefined;
+    if (data.length > this.inlineLimit / 3 && Buffer.byteLength(data) > this.inlineLimit) {
+      large = { objectStore: `${this.bucket}-large`, name: `${agentId}/${seq}/${nuid.next()}`, bytes: Buffer.byteLength(data) };
+      await this.objects.putBlob({ name: large.name }, encoder.encode(data));
+      value = referenceRecord(data, large);
+    }
+    try {
+      const revision =
+        expectedRevision === undefined
+          ? await this.kv.create(agentId, value)
+          : await this.kv.update(agentId, value, expectedRevision);
+      if (large) this.largeObjects.set(agentId, [...(this.largeObjects.get(agentId) ?? []), { seq, name: large.name }]);
+      this.dropLargeObjectsBefore(agentId, seq - this.keepLastN + 1);
+      return revision;
+    } catch (error) {
+      if (large) this.inBackground(this.objects.delete(large.name));
+      if (isWrongLastSequence(error)) throw new CheckpointConflictError(agentId, seq);
+      throw error;
+    }
+  }
+
+  async latest(agentId: string): Promise<StoredCheckpoint | undefined> {
+    const entry = await this.kv.get(agentId);
+    if (!entry || entry.operation !== 'PUT') return undefined;
+    return this.toStored(agentId, entry);
+  }
+
+  async load(agentId: string, seq: number): Promise<StoredCheckpoint | undefined> {
+    for (const entry of await this.entries(agentId)) {
+      if (seqOf(entry.value) === seq) return this.toStored(agentId, entry);
+    }
+    return undefined;
+  }
+
+  async history(agentId: string): Promise<number[]> {
+    return (await this.entries(agentId)).map((entry) => seqOf(entry.value)).filter((seq) => seq > 0);
+  }
+
+  async listAgents(): Promise<string[]> {
+    const agents: string[] = [];
+    for await (const key of await this.kv.keys()) agents.push(key);
+    return agents;
+  }
+
+  async prune(agentId: string, keepLastN: number): Promise<number> {
+    const entries = await this.entries(agentId);
+    const doomed = entries.slice(0, Math.max(0, entries.length - keepLastN));
+    for (const entry of doomed) {
+      await this.deleteLargeObject(entry.value);
+      await this.jsm.streams.deleteMessage(`KV_${this.bucket}`, entry.revision);
+    }
+    return doomed.length;
+  }
+
+  async delete(agentId: string): Promise<void> {
+    for (const entry of await this.entries(agentId)) await this.deleteLargeObject(entry.value);
+    await this.kv.purge(agentId);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.pruning);
+  }
+
+  /** Stored PUT entries of the agent, oldest first. */
+  private async entries(agentId: string): Promise<KvEntry[]> {
+    const entries: KvEntry[] = [];
+    for await (const entry of await this.kv.history({ key: agentId })) {
+      if (entry.operation === 'PUT') entries.push(entry);
+      else entries.length = 0; // a delete or purge ends the agent's previous life
+    }
+    return entries;
+  }
+
+  private async toStored(agentId: string, entry: KvEntry): Promise<StoredCheckpoint> {
+    const seq = seqOf(entry.value);
+    const ref = largeRefOf(entry.value);
+    if (!ref) return { agentId, seq, revision: entry.revision, data: decoder.decode(entry.value) };
+    const blob = await this.objects.getBlob(ref.name);
+    if (!blob) {
+      throw new CorruptCheckpointError(agentId, seq, `its snapshot object "${ref.name}" is missing from object store ${ref.objectStore}`);
+    }
+    return { agentId, seq, revision: entry.revision, data: decoder.decode(blob) };
+  }
+
+  private dropLargeObjectsBefore(agentId: string, oldestKept: number): void {
+    const objects = this.largeObjects.get(agentId);
+    if (!objects) return;
+    const [stale, kept] = [objects.filter((o) => o.seq < oldestKept), objects.filter((o) => o.seq >= oldestKept)];
+    for (const object of stale) this.inBackground(this.objects.delete(object.name));
+    if (kept.length) this.largeObjects.set(agentId, kept);
+    else this.largeObjects.delete(agentId);
+  }
+
+  private async deleteLargeObject(value: Uint8Array): Promise<void> {
+    const ref = largeRefOf(value);
+    if (ref) await this.objects.delete(ref.name).catch(() => undefined);
+  }
+
+  // Cleaning up after old checkpoints does not hold up a save.
+  private inBackground(work: Promise<unknown>): void {
+    const settled = work.catch(() => undefined).finally(() => this.pruning.delete(settled));
+    this.pruning.add(settled);
+  }
+}
+
+/** A bucket made earlier with another history is brought to `keepLastN`. */
+async function matchHistory(jsm: JetStreamManager, bucket: string, keepLastN: number): Promise<void> {
+  const info = await jsm.streams.info(`KV_${bucket}`);
+  if (info.config.max_msgs_per_subject !== keepLastN) {
+    await jsm.streams.update(`KV_${bucket}`, { ...info.config, max_msgs_per_subject: keepLastN });
+  }
+}
+
+/** The record's envelope fields, with the snapshot moved out to the object store. */
+function referenceRecord(data: string, large: LargeSnapshotRef): string {
+  const head = JSON.parse(data) as Record<string, unknown>;
+  const { snapshot: _snapshot, ...envelope } = head;
+  return JSON.stringify({ ...envelope, largeSnapshot: large });
+}
+
+// Records are written with "seq" among the first fields: read it without parsing the whole value.
+function seqOf(value: Uint8Array): number {
+  const head = decoder.decode(value.subarray(0, 512));
+  const match = /"seq":(\d+)/.exec(head);
+  return match ? Number(match[1]) : 0;
+}
+
+function largeRefOf(value: Uint8Array): LargeSnapshotRef | undefined {
+  if (value.length > 8192) return undefined;
+  const text = decoder.decode(value);
+  if (!text.includes('"largeSnapshot"')) return undefined;
+  try {
+    const record = JSON.parse(text) as { largeSnapshot?: LargeSnapshotRef; snapshot?: unknown };
+    return record.snapshot === undefined ? record.largeSnapshot : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const WRONG_LAST_SEQUENCE = 10071;
+
+function isWrongLastSequence(error: unknown): boolean {
+  return (error instanceof JetStreamApiError && error.code === WRONG_LAST_SEQUENCE) || /wrong last sequence/i.test(ensureError(error).message);
+}

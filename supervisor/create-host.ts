@@ -1,0 +1,72 @@
+import { randomUUID } from 'node:crypto';
+import { defaultConfig, loadConfig, withOptions, type PlaybooksConfig } from '../config.js';
+import { createDefaultLogger } from '../logger.js';
+import { connectNats } from '../messaging/connection.js';
+import { NatsMessaging } from '../messaging/nats-messaging.js';
+import type { CheckpointStore } from '../persistence/checkpoint-store.js';
+import { FileCheckpointStore } from '../persistence/file-store.js';
+import { MemoryCheckpointStore } from '../persistence/memory-store.js';
+import { NatsKvCheckpointStore } from '../persistence/nats-kv-store.js';
+import { Host, type HostOptions } from './host.js';
+import type { NatsConnection } from '@nats-io/transport-node';
+
+/**
+ * Creates a host from `playbooks.toml` (if given) and options: connects to NATS when
+ * `[nats] enabled` or `[durability] storage = "nats"` (or a connection is passed), opens the
+ * checkpoint store, and starts serving inboxes and control requests.
+ */
+export async function createHost(options: HostOptions = {}): Promise<Host> {
+  const base = options.configFile ? loadConfig(options.configFile) : defaultConfig();
+  const config = withOptions(base, { durability: options.durability, nats: options.nats });
+  const hostId = options.hostId ?? randomUUID();
+  const logger = (options.logger ?? createDefaultLogger()).child({ hostId });
+  const usesNats = config.nats.enabled || config.durability.storage === 'nats' || options.natsConnection !== undefined;
+
+  let connection = options.natsConnection;
+  const ownsConnection = usesNats && !connection;
+  if (usesNats && !connection) connection = await connectNats(config.nats, logger, `durable-playbooks ${hostId}`);
+  try {
+    const store = config.durability.enabled ? (options.store ?? (await storeFor(config, connection))) : undefined;
+    let host: Host | undefined;
+    const messaging =
+      connection &&
+      (await NatsMessaging.start({
+        connection,
+        ownsConnection,
+        namespace: config.nats.namespace,
+        logger,
+        host: {
+          inboxNotified: (agentId) => host?.inboxNotified(agentId),
+          reconnected: () => host?.reconnected(),
+        },
+      }));
+    host = new Host(config, options, { hostId, logger, store, messaging });
+    host.startServing();
+    return host;
+  } catch (error) {
+    if (ownsConnection) await connection?.close();
+    throw error;
+  }
+}
+
+async function storeFor(config: PlaybooksConfig, connection: NatsConnection | undefined): Promise<CheckpointStore> {
+  const { durability } = config;
+  switch (durability.storage) {
+    case 'file':
+      return new FileCheckpointStore({
+        path: durability.storagePath,
+        keepLastN: durability.keepLastN,
+        maxCheckpointSizeMb: durability.maxCheckpointSizeMb,
+        fsync: durability.fsync,
+      });
+    case 'memory':
+      return new MemoryCheckpointStore({ keepLastN: durability.keepLastN, maxCheckpointSizeMb: durability.maxCheckpointSizeMb });
+    case 'nats':
+      return NatsKvCheckpointStore.open({
+        connection: connection!,
+        bucket: config.nats.bucket,
+        keepLastN: durability.keepLastN,
+        maxCheckpointSizeMb: durability.maxCheckpointSizeMb,
+      });
+  }
+}
