@@ -17,25 +17,12 @@ import type { Clock, TimerHandle } from './clock.js';
 import { execution, type FrameCursor } from './context.js';
 import type { PlaybookDefinition } from './definitions.js';
 import type { AgentEventBody } from './events.js';
+import type { AgentStatus, RunningAgent } from './running-agent.js';
 import { AgentInbox, type InboxChannel, type InboxMessageBody, type InboxSink } from '../messaging/agent-inbox.js';
 import { callStack, findEntry, findFrame, sortedPositions, type CallSite, type JournalEntry } from './journal.js';
 import { deserializeError, serializeError, toJournalValue, type SerializedError } from './serialize.js';
 
-/** What `AgentRef.status()` reports. */
-export interface AgentStatus {
-  agentId: string;
-  state: AgentState;
-  /** Number of the last checkpoint written (0 when durability is off). */
-  seq: number;
-  playbook: string;
-  /** Open playbook frames, outermost first. */
-  callStack: string[];
-  error?: SerializedError;
-  /** Set while the agent cannot store its next checkpoint: why it is held up. */
-  blockedOn?: string;
-  /** Its checkpoint could not be used; it waits for `recover(id, { fromSeq })`. */
-  quarantined?: true;
-}
+export type { AgentStatus } from './running-agent.js';
 
 export interface AgentRuntimeOptions {
   agentId: string;
@@ -76,7 +63,7 @@ const NEVER = new Promise<never>(() => undefined);
  * and every pending commit stays pending forever: the playbook code is abandoned exactly as
  * a crash would abandon it, and never observes a half-finished state.
  */
-export class AgentRuntime implements CheckpointSource, InboxSink {
+export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink {
   readonly agentId: string;
   readonly definition: PlaybookDefinition;
   readonly clock: Clock;
@@ -117,6 +104,10 @@ export class AgentRuntime implements CheckpointSource, InboxSink {
     this.pipeline = this.writer && new CheckpointPipeline(this.writer, this, this.clock, this.logger, this.emit);
     if (options.resumeStopped && this.state === 'stopped') this.actor.send({ type: 'RESUME' });
     this.settleIfFinished();
+  }
+
+  get name(): string {
+    return this.definition.name;
   }
 
   get context(): AgentContext {

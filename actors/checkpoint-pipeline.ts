@@ -1,7 +1,7 @@
 import { CheckpointConflictError, CheckpointTooLargeError, ensureError, HostClosedError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { CheckpointWriter } from '../persistence/checkpoint-writer.js';
-import type { PersistedAgentSnapshot } from '../persistence/envelope.js';
+import type { PersistedAgentSnapshot, PersistedMachineSnapshot } from '../persistence/envelope.js';
 import type { AgentState } from './agent-machine.js';
 import type { Clock } from './clock.js';
 import type { AgentEventBody } from './events.js';
@@ -11,7 +11,7 @@ const STORE_RETRY_MAX_MS = 2_000;
 
 /** What the pipeline stores: the agent's state at the moment a write starts. */
 export interface CheckpointContent {
-  snapshot: PersistedAgentSnapshot;
+  snapshot: PersistedAgentSnapshot | PersistedMachineSnapshot;
   state: AgentState;
   error: SerializedError | undefined;
   /** What was recorded since the previous write (for the `checkpointed` event). */

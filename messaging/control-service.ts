@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { callStack } from '../actors/journal.js';
 import { AgentNotFoundError, ensureError, ErrorCode, PlaybooksError, ValidationError } from '../errors.js';
 import type { CheckpointRecord } from '../persistence/envelope.js';
+import { recordCallStack, recordResult } from '../persistence/record-views.js';
 import type { Host } from '../supervisor/host.js';
 import type { NatsMessaging } from './nats-messaging.js';
 import { hostsQueue, subjects } from './subjects.js';
@@ -106,16 +106,17 @@ export async function describe(host: Host, agentId: string): Promise<Record<stri
 }
 
 function fromRecord(record: CheckpointRecord): Record<string, unknown> {
-  const context = record.snapshot.context;
+  const result = recordResult(record);
+  const error = record.error ?? (record.kind === 'machine' ? undefined : record.snapshot.context.error);
   return {
     agentId: record.agentId,
     state: record.status,
     seq: record.seq,
     playbook: record.playbook,
-    callStack: record.status === 'completed' || record.status === 'failed' ? [] : callStack(context.journal),
+    callStack: recordCallStack(record),
     savedAt: record.savedAt,
-    ...(record.status === 'completed' && context.result !== undefined ? { result: context.result } : {}),
-    ...(record.error ?? context.error ? { error: record.error ?? context.error } : {}),
+    ...(result === undefined ? {} : { result }),
+    ...(error ? { error } : {}),
     ...(record.owner ? { host: record.owner } : {}),
   };
 }

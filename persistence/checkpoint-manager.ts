@@ -1,7 +1,7 @@
-import { callStack } from '../actors/journal.js';
 import { ensureError } from '../errors.js';
 import type { CheckpointStore } from './checkpoint-store.js';
 import { decodeCheckpoint, type CheckpointRecord } from './envelope.js';
+import { recordCallStack } from './record-views.js';
 
 /** One line of an agent's checkpoint history. */
 export interface CheckpointSummary {
@@ -51,7 +51,7 @@ export class CheckpointManager {
           status: record.status,
           playbook: record.playbook,
           bytes,
-          callStack: callStack(record.snapshot.context.journal),
+          callStack: recordCallStack(record),
         });
       } catch (error) {
         summaries.push({ seq, bytes, corrupt: ensureError(error).message });

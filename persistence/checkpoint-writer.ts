@@ -2,7 +2,13 @@ import type { AgentState } from '../actors/agent-machine.js';
 import type { SerializedError } from '../actors/serialize.js';
 import { CheckpointConflictError } from '../errors.js';
 import type { CheckpointStore } from './checkpoint-store.js';
-import { CHECKPOINT_FORMAT, encodeCheckpoint, type CheckpointRecord, type PersistedAgentSnapshot } from './envelope.js';
+import {
+  CHECKPOINT_FORMAT,
+  encodeCheckpoint,
+  type CheckpointRecord,
+  type PersistedAgentSnapshot,
+  type PersistedMachineSnapshot,
+} from './envelope.js';
 
 /** The last checkpoint a writer stored (or found), which its next save must follow. */
 export interface CheckpointPosition {
@@ -16,24 +22,38 @@ export interface WrittenCheckpoint {
   bytes: number;
 }
 
+export interface CheckpointWriterOptions {
+  store: CheckpointStore;
+  agentId: string;
+  /** "machine" for a plain XState machine agent. Default "playbook". */
+  kind?: 'playbook' | 'machine';
+  /** The playbook's name and version (a machine's id). */
+  playbook: { name: string; version: string | undefined };
+  /** Id of the host writing, recorded as the checkpoint's owner. */
+  owner: string | undefined;
+  now: () => number;
+  /** The agent's newest stored checkpoint, which the first write must follow. Default: none. */
+  after?: CheckpointPosition;
+}
+
 /** Writes one agent's checkpoints in order: numbers them, encodes them, compare-and-sets them. */
 export class CheckpointWriter {
   private position: CheckpointPosition;
-  private lastSnapshot: PersistedAgentSnapshot | undefined;
+  private lastSnapshot: PersistedAgentSnapshot | PersistedMachineSnapshot | undefined;
   /** The last save whose outcome is unknown (it failed without a conflict). */
   private unconfirmed: { seq: number; data: string } | undefined;
   /** Inbox cursor of the last checkpoint written. */
   inboxCursor = 0;
 
-  constructor(
-    private readonly store: CheckpointStore,
-    readonly agentId: string,
-    private readonly playbook: { name: string; version: string | undefined },
-    private readonly now: () => number,
-    private readonly owner: string | undefined,
-    after: CheckpointPosition = { seq: 0, revision: undefined },
-  ) {
-    this.position = after;
+  readonly agentId: string;
+  private readonly store: CheckpointStore;
+  private readonly options: CheckpointWriterOptions;
+
+  constructor(options: CheckpointWriterOptions) {
+    this.options = options;
+    this.store = options.store;
+    this.agentId = options.agentId;
+    this.position = options.after ?? { seq: 0, revision: undefined };
   }
 
   /** Number of the last checkpoint written (0 before the first). */
@@ -42,25 +62,27 @@ export class CheckpointWriter {
   }
 
   async write(
-    snapshot: PersistedAgentSnapshot,
+    snapshot: PersistedAgentSnapshot | PersistedMachineSnapshot,
     status: AgentState,
     error?: SerializedError,
     inboxCursor = this.inboxCursor,
   ): Promise<WrittenCheckpoint> {
     const seq = this.position.seq + 1;
-    const record: CheckpointRecord = {
+    const { kind, playbook, owner, now } = this.options;
+    const record = {
       format: CHECKPOINT_FORMAT,
+      ...(kind === 'machine' ? { kind } : {}),
       agentId: this.agentId,
       seq,
-      playbook: this.playbook.name,
-      savedAt: new Date(this.now()).toISOString(),
+      playbook: playbook.name,
+      ...(playbook.version === undefined ? {} : { playbookVersion: playbook.version }),
+      savedAt: new Date(now()).toISOString(),
       status,
+      ...(error ? { error } : {}),
+      ...(inboxCursor > 0 ? { inboxCursor } : {}),
+      ...(owner === undefined ? {} : { owner }),
       snapshot,
-    };
-    if (this.playbook.version !== undefined) record.playbookVersion = this.playbook.version;
-    if (error) record.error = error;
-    if (inboxCursor > 0) record.inboxCursor = inboxCursor;
-    if (this.owner !== undefined) record.owner = this.owner;
+    } as CheckpointRecord;
     const data = encodeCheckpoint(record);
     let revision: number;
     try {

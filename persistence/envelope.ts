@@ -9,7 +9,7 @@ import type { StoredCheckpoint } from './checkpoint-store.js';
 /** Version of the checkpoint record format. Bump it, and keep decoding old fixtures, on any change. */
 export const CHECKPOINT_FORMAT = 1;
 
-/** The XState persisted snapshot of an agent actor, as stored. */
+/** The XState persisted snapshot of a playbook agent's actor, as stored. */
 export interface PersistedAgentSnapshot {
   status: 'active' | 'done' | 'error' | 'stopped';
   value: unknown;
@@ -17,11 +17,21 @@ export interface PersistedAgentSnapshot {
   [xstateField: string]: unknown;
 }
 
-/** A checkpoint: the public, versioned JSON record a store holds. */
-export interface CheckpointRecord {
+/** The XState persisted snapshot of a plain machine run as an agent: its context is the machine's own. */
+export interface PersistedMachineSnapshot {
+  status: 'active' | 'done' | 'error' | 'stopped';
+  value: unknown;
+  context?: unknown;
+  output?: unknown;
+  error?: unknown;
+  [xstateField: string]: unknown;
+}
+
+interface CheckpointRecordFields {
   format: typeof CHECKPOINT_FORMAT;
   agentId: string;
   seq: number;
+  /** The playbook's name, or the machine's id for a machine agent. */
   playbook: string;
   /** The playbook's `version` option when the checkpoint was written. */
   playbookVersion?: string;
@@ -34,8 +44,22 @@ export interface CheckpointRecord {
   inboxCursor?: number;
   /** Id of the host that wrote the checkpoint. */
   owner?: string;
+}
+
+/** A checkpoint of an agent running a playbook (`kind` is absent). */
+export interface PlaybookCheckpointRecord extends CheckpointRecordFields {
+  kind?: 'playbook';
   snapshot: PersistedAgentSnapshot;
 }
+
+/** A checkpoint of a plain XState machine run as an agent. */
+export interface MachineCheckpointRecord extends CheckpointRecordFields {
+  kind: 'machine';
+  snapshot: PersistedMachineSnapshot;
+}
+
+/** A checkpoint: the public, versioned JSON record a store holds. */
+export type CheckpointRecord = PlaybookCheckpointRecord | MachineCheckpointRecord;
 
 const serializedErrorSchema: z.ZodType<SerializedError> = z.object({
   name: z.string(),
@@ -85,8 +109,11 @@ const contextSchema = z.object({
   error: serializedErrorSchema.optional(),
 });
 
+const snapshotStatus = z.enum(['active', 'done', 'error', 'stopped']);
+
 const recordSchema = z.object({
   format: z.literal(CHECKPOINT_FORMAT),
+  kind: z.enum(['playbook', 'machine']).optional(),
   agentId: z.string().min(1),
   seq: z.number().int().positive(),
   playbook: z.string().min(1),
@@ -96,12 +123,10 @@ const recordSchema = z.object({
   error: serializedErrorSchema.optional(),
   inboxCursor: z.number().int().nonnegative().optional(),
   owner: z.string().optional(),
-  snapshot: z.looseObject({
-    status: z.enum(['active', 'done', 'error', 'stopped']),
-    value: z.unknown(),
-    context: contextSchema,
-  }),
+  snapshot: z.looseObject({ status: snapshotStatus, value: z.unknown() }),
 });
+
+const playbookSnapshotSchema = z.looseObject({ status: snapshotStatus, value: z.unknown(), context: contextSchema });
 
 export function encodeCheckpoint(record: CheckpointRecord): string {
   return JSON.stringify(record);
@@ -124,6 +149,16 @@ export function decodeCheckpoint(stored: StoredCheckpoint): CheckpointRecord {
     throw new CorruptCheckpointError(stored.agentId, stored.seq, `${where}: ${issue?.message ?? 'invalid'}`, {
       cause: parsed.error,
     });
+  }
+  if (parsed.data.kind !== 'machine') {
+    const snapshot = playbookSnapshotSchema.safeParse(parsed.data.snapshot);
+    if (!snapshot.success) {
+      const issue = snapshot.error.issues[0];
+      const where = ['snapshot', ...(issue?.path ?? [])].join('.');
+      throw new CorruptCheckpointError(stored.agentId, stored.seq, `${where}: ${issue?.message ?? 'invalid'}`, {
+        cause: snapshot.error,
+      });
+    }
   }
   const record = parsed.data as CheckpointRecord;
   if (record.agentId !== stored.agentId) {

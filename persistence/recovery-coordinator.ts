@@ -1,11 +1,12 @@
 import { validateAgentId } from '../actors/definitions.js';
-import { callStack, describeResumePoint, pendingWaits, type PendingWait } from '../actors/journal.js';
+import type { PendingWait } from '../actors/journal.js';
 import { CheckpointConflictError, CorruptCheckpointError, ensureError, NotRecoverableError, UnknownPlaybookError } from '../errors.js';
 import type { AgentRef } from '../supervisor/agent-ref.js';
 import type { Host } from '../supervisor/host.js';
 import type { CheckpointManager } from './checkpoint-manager.js';
 import type { StoredCheckpoint } from './checkpoint-store.js';
 import { decodeCheckpoint, type CheckpointRecord } from './envelope.js';
+import { recordCallStack, recordForkedAs, recordInboxSize, recordPendingWaits, recordResumeAt } from './record-views.js';
 
 /** Where an agent would resume, read from its checkpoint. */
 export interface RecoveryInfo {
@@ -62,17 +63,16 @@ export class RecoveryCoordinator {
 
   async getRecoveryInfo(agentId: string, options: { fromSeq?: number } = {}): Promise<RecoveryInfo> {
     const record = await this.checkpointToResume(agentId, options.fromSeq);
-    const context = record.snapshot.context;
     return {
       agentId,
       seq: record.seq,
       savedAt: record.savedAt,
       playbook: record.playbook,
       status: record.status,
-      resumeAt: describeResumePoint(context.journal),
-      callStack: callStack(context.journal),
-      pendingWaits: pendingWaits(context.journal),
-      inboxSize: context.inbox.length,
+      resumeAt: recordResumeAt(record),
+      callStack: recordCallStack(record),
+      pendingWaits: recordPendingWaits(record),
+      inboxSize: recordInboxSize(record),
     };
   }
 
@@ -102,7 +102,7 @@ export class RecoveryCoordinator {
     }
     if (forkId) {
       return this.host.adopt({
-        record: renamed(record, forkId),
+        record: recordForkedAs(record, forkId),
         after: { seq: 0, revision: undefined },
         resumeStopped: true,
         persistFirst: true,
@@ -179,13 +179,4 @@ export class RecoveryCoordinator {
 
 function isFinished(record: CheckpointRecord): boolean {
   return record.status === 'completed' || record.status === 'failed';
-}
-
-/** The checkpoint as the first checkpoint of a new agent `agentId`. */
-function renamed(record: CheckpointRecord, agentId: string): CheckpointRecord {
-  return {
-    ...record,
-    agentId,
-    snapshot: { ...record.snapshot, context: { ...record.snapshot.context, agentId } },
-  };
 }

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { AgentRuntime, type AgentStatus } from '../actors/agent-runtime.js';
+import type { AgentStatus, RunningAgent } from '../actors/running-agent.js';
 import { systemClock, type Clock } from '../actors/clock.js';
-import { validateAgentId, type PlaybookDefinition } from '../actors/definitions.js';
+import { validateAgentId } from '../actors/definitions.js';
 import type { AgentEventBody, AgentLifecycleEvent } from '../actors/events.js';
-import { describeResumePoint } from '../actors/journal.js';
-import { definitionOf, isPlaybook, type Playbook } from '../actors/playbook.js';
+import type { Playbook } from '../actors/playbook.js';
 import { serializeError, toJournalValue } from '../actors/serialize.js';
 import type { DurabilityConfig, NatsConfig, PlaybooksConfig } from '../config.js';
 import {
@@ -14,7 +13,6 @@ import {
   CheckpointConflictError,
   ensureError,
   PlaybooksError,
-  UnknownPlaybookError,
   ValidationError,
 } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -26,6 +24,9 @@ import { CheckpointWriter, type CheckpointPosition } from '../persistence/checkp
 import type { CheckpointRecord } from '../persistence/envelope.js';
 import { RecoveryCoordinator, type RecoveryReport } from '../persistence/recovery-coordinator.js';
 import { AgentRef, type AgentDirectory } from './agent-ref.js';
+import { AgentRegistry, createRunningAgent, type AgentBlueprint, type Spawnable } from './agent-registry.js';
+import { recordResumeAt } from '../persistence/record-views.js';
+import type { AnyStateMachine } from 'xstate';
 import { serveControl } from '../messaging/control-service.js';
 
 export interface HostOptions {
@@ -84,8 +85,8 @@ export class Host implements AgentDirectory {
   readonly store: CheckpointStore | undefined;
   readonly checkpoints: CheckpointManager | undefined;
   readonly recovery: RecoveryCoordinator | undefined;
-  private readonly playbooks = new Map<string, PlaybookDefinition>();
-  private readonly agents = new Map<string, AgentRuntime>();
+  private readonly registry = new AgentRegistry();
+  private readonly agents = new Map<string, RunningAgent>();
   private readonly refs = new Map<string, AgentRef>();
   private readonly quarantined = new Map<string, { playbook: string; error: PlaybooksError }>();
   private readonly listeners = new Set<AgentEventListener>();
@@ -108,9 +109,9 @@ export class Host implements AgentDirectory {
     this.register(...(options.playbooks ?? []));
   }
 
-  /** Makes playbooks known by name, so agents running them can be recovered. */
-  register(...playbooks: Playbook<never, unknown>[]): this {
-    for (const pb of playbooks) this.definitionFor(pb);
+  /** Makes playbooks (and XState machines) known by name, so agents running them can be recovered. */
+  register(...items: (Playbook<never, unknown> | AnyStateMachine)[]): this {
+    for (const item of items) this.registry.register(item);
     return this;
   }
 
@@ -120,29 +121,28 @@ export class Host implements AgentDirectory {
    * (so a retried spawn starts one agent); with another playbook it is an `AgentExistsError`.
    */
   async spawn<Input, Output>(
-    playbook: Playbook<Input, Output> | string,
+    target: Playbook<Input, Output> | AnyStateMachine | string,
     options: { id?: string; input?: Input } = {},
   ): Promise<AgentRef<Output>> {
     this.assertOpen();
-    const definition =
-      typeof playbook === 'string' ? this.registered(playbook) : this.definitionFor(playbook as Playbook<never, unknown>);
+    const blueprint = this.registry.resolve(target as Spawnable);
     const agentId = options.id === undefined ? randomUUID() : validateAgentId(options.id);
     const running = this.agents.get(agentId);
-    if (running) return this.existing(agentId, running.definition.name, definition) as AgentRef<Output>;
+    if (running) return this.existing(agentId, running.name, blueprint) as AgentRef<Output>;
 
     const input = toJournalValue(options.input, `input of agent "${agentId}"`);
-    const runtime = this.createRuntime(agentId, definition, { input, after: { seq: 0, revision: undefined } });
+    const runtime = this.createRuntime(agentId, blueprint, { input, after: { seq: 0, revision: undefined } });
     this.agents.set(agentId, runtime);
     try {
       await runtime.persistNew();
     } catch (error) {
       this.agents.delete(agentId);
-      if (error instanceof CheckpointConflictError) return (await this.spawnExisting(agentId, definition)) as AgentRef<Output>;
+      if (error instanceof CheckpointConflictError) return (await this.spawnExisting(agentId, blueprint)) as AgentRef<Output>;
       throw error;
     }
     this.quarantined.delete(agentId);
-    this.emit(agentId, definition.name, { type: 'spawned' });
-    runtime.logger.info({ playbook: definition.name }, 'agent spawned');
+    this.emit(agentId, blueprint.name, { type: 'spawned' });
+    this.logger.info({ agentId, playbook: blueprint.name }, 'agent spawned');
     runtime.run();
     return this.refFor(agentId) as AgentRef<Output>;
   }
@@ -240,15 +240,15 @@ export class Host implements AgentDirectory {
   async adopt({ record, after, resumeStopped, persistFirst }: AdoptOptions): Promise<AgentRef> {
     this.assertOpen();
     const agentId = record.agentId;
-    const definition = this.registered(record.playbook);
-    if (record.playbookVersion !== definition.version) {
+    const blueprint = this.registry.byName(record.playbook);
+    if (record.playbookVersion !== blueprint.version) {
       this.logger.warn(
-        { agentId, stored: record.playbookVersion, running: definition.version },
+        { agentId, stored: record.playbookVersion, running: blueprint.version },
         'checkpoint was written by another version of the playbook; replay may not match',
       );
     }
     if (this.agents.get(agentId)?.isHalted === false) throw new AgentExistsError(agentId, 'it is running on this host');
-    const runtime = this.createRuntime(agentId, definition, {
+    const runtime = this.createRuntime(agentId, blueprint, {
       snapshot: record.snapshot,
       after,
       resumeStopped,
@@ -260,9 +260,9 @@ export class Host implements AgentDirectory {
     if (persistFirst || willRun) await runtime.persistNew(persistFirst ? 'forked' : `resumed by host ${this.id}`);
     this.agents.set(agentId, runtime);
     this.quarantined.delete(agentId);
-    const resumeAt = describeResumePoint(record.snapshot.context.journal);
-    this.emit(agentId, definition.name, { type: 'recovered', seq: record.seq, resumeAt });
-    runtime.logger.info({ seq: record.seq, resumeAt }, 'agent recovered');
+    const resumeAt = recordResumeAt(record);
+    this.emit(agentId, blueprint.name, { type: 'recovered', seq: record.seq, resumeAt });
+    this.logger.info({ agentId, seq: record.seq, resumeAt }, 'agent recovered');
     runtime.run();
     return this.refFor(agentId);
   }
@@ -282,7 +282,7 @@ export class Host implements AgentDirectory {
 
   /** @internal */
   hasPlaybook(name: string): boolean {
-    return this.playbooks.has(name);
+    return this.registry.has(name);
   }
 
   // ---- used by NATS messaging -------------------------------------------------------------
@@ -340,7 +340,7 @@ export class Host implements AgentDirectory {
 
   private createRuntime(
     agentId: string,
-    definition: PlaybookDefinition,
+    blueprint: AgentBlueprint,
     start: {
       input?: unknown;
       snapshot?: CheckpointRecord['snapshot'];
@@ -348,31 +348,38 @@ export class Host implements AgentDirectory {
       resumeStopped?: boolean | undefined;
       inboxCursor?: number | undefined;
     },
-  ): AgentRuntime {
+  ): RunningAgent {
     const writer =
       this.store &&
-      new CheckpointWriter(this.store, agentId, definition, () => this.clock.now(), this.id, start.after);
-    return new AgentRuntime({
+      new CheckpointWriter({
+        store: this.store,
+        agentId,
+        kind: blueprint.kind,
+        playbook: blueprint,
+        owner: this.id,
+        now: () => this.clock.now(),
+        after: start.after,
+      });
+    return createRunningAgent(blueprint, {
       agentId,
-      definition,
       input: start.input,
-      ...(start.snapshot ? { snapshot: start.snapshot } : {}),
+      snapshot: start.snapshot,
       ...(start.resumeStopped ? { resumeStopped: true } : {}),
       writer,
       inbox: this.messaging?.channelFor(agentId),
       inboxCursor: start.inboxCursor,
       sendToAgent: (target, type, payload, msgId) => this.sendTo(target, type, payload, msgId),
       clock: this.clock,
-      logger: this.logger.child({ agentId, playbook: definition.name }),
-      emit: (event) => this.emit(agentId, definition.name, event),
+      logger: this.logger.child({ agentId, playbook: blueprint.name }),
+      emit: (event) => this.emit(agentId, blueprint.name, event),
     });
   }
 
   /** The id is taken in the store: same playbook → that agent; another → an error. */
-  private async spawnExisting(agentId: string, definition: PlaybookDefinition): Promise<AgentRef> {
+  private async spawnExisting(agentId: string, blueprint: AgentBlueprint): Promise<AgentRef> {
     const latest = await this.checkpoints!.getLatestCheckpoint(agentId);
     if (!latest) throw new AgentExistsError(agentId, 'its checkpoints are being written by another host');
-    this.existing(agentId, latest.playbook, definition);
+    this.existing(agentId, latest.playbook, blueprint);
     const unfinished = latest.status === 'running' || latest.status === 'waiting';
     if (unfinished && latest.owner !== undefined && latest.owner !== this.id) {
       throw new AgentExistsError(agentId, `it runs on host "${latest.owner}" (recover() takes it over from its checkpoint)`);
@@ -381,7 +388,7 @@ export class Host implements AgentDirectory {
     return this.recovery!.recover(agentId, { includeFinished: true });
   }
 
-  private existing(agentId: string, playbook: string, requested: PlaybookDefinition): AgentRef {
+  private existing(agentId: string, playbook: string, requested: AgentBlueprint): AgentRef {
     if (playbook !== requested.name) {
       throw new AgentExistsError(agentId, `it runs playbook "${playbook}", not "${requested.name}"`);
     }
@@ -395,23 +402,6 @@ export class Host implements AgentDirectory {
       this.refs.set(agentId, ref);
     }
     return ref;
-  }
-
-  private definitionFor(pb: Playbook<never, unknown>): PlaybookDefinition {
-    if (!isPlaybook(pb)) throw new ValidationError('expected a playbook created with playbook(name, fn)');
-    const definition = definitionOf(pb);
-    const known = this.playbooks.get(definition.name);
-    if (known && known !== definition) {
-      throw new ValidationError(`two different playbooks are named "${definition.name}"; names must be unique in a host`);
-    }
-    this.playbooks.set(definition.name, definition);
-    return definition;
-  }
-
-  private registered(name: string): PlaybookDefinition {
-    const definition = this.playbooks.get(name);
-    if (!definition) throw new UnknownPlaybookError(name);
-    return definition;
   }
 
   private emit(agentId: string, playbook: string, body: AgentEventBody): void {

@@ -1,0 +1,242 @@
+import { createActor, type Actor, type AnyStateMachine, type EventObject } from 'xstate';
+import { AgentNotRunningError, AgentStoppedError, HostClosedError, ValidationError, type CheckpointConflictError, type CheckpointTooLargeError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { AgentInbox, type InboxChannel, type InboxMessageBody, type InboxSink } from '../messaging/agent-inbox.js';
+import type { CheckpointWriter } from '../persistence/checkpoint-writer.js';
+import type { PersistedMachineSnapshot } from '../persistence/envelope.js';
+import { stateValueText } from '../persistence/record-views.js';
+import type { AgentState } from './agent-machine.js';
+import { CheckpointPipeline, type CheckpointContent, type CheckpointSource } from './checkpoint-pipeline.js';
+import type { Clock } from './clock.js';
+import type { AgentEventBody } from './events.js';
+import type { AgentStatus, RunningAgent } from './running-agent.js';
+import { deserializeError, serializeError, toJournalValue, type SerializedError } from './serialize.js';
+
+export interface MachineRuntimeOptions {
+  agentId: string;
+  machine: AnyStateMachine;
+  snapshot?: PersistedMachineSnapshot;
+  input?: unknown;
+  resumeStopped?: boolean;
+  writer: CheckpointWriter | undefined;
+  inbox?: InboxChannel | undefined;
+  inboxCursor?: number | undefined;
+  clock: Clock;
+  logger: Logger;
+  emit: (event: AgentEventBody) => void;
+}
+
+/** True for an XState machine (as opposed to a playbook). */
+export function isStateMachine(value: unknown): value is AnyStateMachine {
+  return typeof value === 'object' && value !== null && 'getInitialSnapshot' in value && 'id' in value && 'config' in value;
+}
+
+/** An inbox message as a machine event: `{ type, ...payload }` (a non-object payload goes in `payload`). */
+function toEvent(type: string, payload: unknown): EventObject {
+  if (payload && typeof payload === 'object' && !Array.isArray(payload)) return { ...(payload as object), type };
+  return payload === undefined ? { type } : { type, payload } as EventObject;
+}
+
+/**
+ * A plain XState machine run as a durable agent: every transition is checkpointed (the
+ * actor's persisted snapshot), inbox messages arrive as events, and after a crash the actor
+ * is restored from its last snapshot. XState's own limits apply: delayed (`after`)
+ * transitions and in-flight invoked promises are not resumed from a snapshot.
+ */
+export class MachineAgentRuntime implements RunningAgent, CheckpointSource, InboxSink {
+  readonly agentId: string;
+  readonly name: string;
+  readonly logger: Logger;
+  private readonly actor: Actor<AnyStateMachine>;
+  private readonly writer: CheckpointWriter | undefined;
+  private readonly pipeline: CheckpointPipeline | undefined;
+  private readonly inbox: AgentInbox | undefined;
+  private readonly emit: (event: AgentEventBody) => void;
+  private readonly outcome: Promise<unknown>;
+  private settle!: { resolve: (value: unknown) => void; reject: (error: Error) => void };
+  private halted: 'completed' | 'failed' | 'stopped' | 'detached' | 'fenced' | undefined;
+  private started = false;
+  /** The snapshot kept once the agent stops (the actor itself is stopped). */
+  private stoppedAt: PersistedMachineSnapshot | undefined;
+  private failure: SerializedError | undefined;
+  private recorded: string[] = [];
+
+  constructor(options: MachineRuntimeOptions) {
+    this.agentId = options.agentId;
+    this.name = options.machine.id;
+    this.logger = options.logger;
+    this.writer = options.writer;
+    this.emit = options.emit;
+    this.outcome = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
+    this.outcome.catch(() => undefined);
+    this.actor = createActor(options.machine, {
+      input: options.input,
+      ...(options.snapshot ? { snapshot: options.snapshot as never } : {}),
+    });
+    if (options.snapshot?.status === 'stopped' && !options.resumeStopped) this.halt('stopped');
+    this.pipeline = this.writer && new CheckpointPipeline(this.writer, this, options.clock, this.logger, this.emit);
+    this.inbox = options.inbox && new AgentInbox(options.inbox, options.inboxCursor ?? 0, this);
+    const status = options.snapshot?.status;
+    if (status === 'done') this.finish('completed', false);
+    if (status === 'error') this.finish('failed', false);
+  }
+
+  get isHalted(): boolean {
+    return this.halted !== undefined;
+  }
+
+  get state(): AgentState {
+    if (this.failure) return 'failed';
+    if (this.halted === 'stopped') return 'stopped';
+    const status = this.persisted().status;
+    return status === 'done' ? 'completed' : status === 'error' ? 'failed' : 'running';
+  }
+
+  status(): AgentStatus {
+    const state = this.state;
+    const status: AgentStatus = {
+      agentId: this.agentId,
+      state,
+      seq: this.writer?.seq ?? 0,
+      playbook: this.name,
+      callStack: state === 'completed' || state === 'failed' ? [] : [this.name, stateValueText(this.persisted().value)],
+    };
+    const error = this.failure ?? this.snapshotError();
+    if (error) status.error = error;
+    if (this.pipeline?.blockedOn) status.blockedOn = this.pipeline.blockedOn;
+    return status;
+  }
+
+  result(): Promise<unknown> {
+    return this.outcome;
+  }
+
+  async persistNew(recorded = 'spawned'): Promise<void> {
+    if (!this.writer) return;
+    const started = performance.now();
+    const content = this.take();
+    const { seq, bytes } = await this.writer.write(content.snapshot, content.state, content.error, content.inboxCursor);
+    this.emit({ type: 'checkpointed', seq, state: content.state, bytes, durationMs: performance.now() - started, recorded: [recorded] });
+  }
+
+  run(): void {
+    if (this.halted || this.started) return;
+    this.started = true;
+    this.actor.subscribe({
+      next: (snapshot) => {
+        this.recorded.push(`state ${stateValueText(snapshot.value)}`);
+        if (snapshot.status === 'done') this.finish('completed', true);
+        else void this.pipeline?.commit('playbook');
+      },
+      error: () => this.finish('failed', true),
+    });
+    this.actor.start();
+    this.inbox?.wake();
+  }
+
+  async deliver(type: string, payload: unknown, msgId?: string): Promise<void> {
+    if (typeof type !== 'string' || type.length === 0) throw new ValidationError('a message needs a non-empty string "type"');
+    if (this.halted === 'detached') throw new HostClosedError(this.agentId);
+    if (this.halted) throw new AgentNotRunningError(this.agentId, this.state);
+    const value = toJournalValue(payload, `payload of message "${type}"`);
+    if (this.inbox) return this.inbox.channel.publish(type, value, msgId);
+    this.accept({ type, payload: value });
+    await this.pipeline?.commit('outside');
+  }
+
+  wakeInbox(): void {
+    this.inbox?.wake();
+  }
+
+  accept(message: InboxMessageBody): void {
+    if (this.halted) return;
+    this.recorded.push(`event ${message.type}`);
+    this.actor.send(toEvent(message.type, message.payload));
+  }
+
+  reject(reason: string, messageType: string | undefined): void {
+    this.logger.warn({ reason, messageType }, 'message rejected');
+    this.emit({ type: 'message.rejected', messageType: messageType ?? '', reason });
+  }
+
+  async stop(): Promise<void> {
+    if (this.halted) return;
+    this.stoppedAt = this.persisted();
+    this.halt('stopped');
+    this.actor.stop();
+    this.recorded.push('stopped');
+    this.settle.reject(new AgentStoppedError(this.agentId));
+    this.emit({ type: 'stopped' });
+    await this.pipeline?.commit('outside');
+  }
+
+  async detach(): Promise<void> {
+    if (!this.halted) {
+      this.halt('detached');
+      this.settle.reject(new HostClosedError(this.agentId));
+    }
+    await this.pipeline?.drain();
+    this.actor.stop();
+  }
+
+  // ---- CheckpointSource ------------------------------------------------------------------
+
+  take(): CheckpointContent {
+    return {
+      snapshot: this.stoppedAt ?? this.persisted(),
+      state: this.state,
+      error: this.failure ?? this.snapshotError(),
+      recorded: this.recorded.splice(0),
+      inboxCursor: this.inbox?.position ?? this.writer?.inboxCursor ?? 0,
+    };
+  }
+
+  onStored(content: CheckpointContent): void {
+    this.inbox?.stored(content.inboxCursor);
+  }
+
+  onFatalWrite(error: CheckpointConflictError | CheckpointTooLargeError): Error {
+    this.logger.error({ err: error }, 'checkpoint write failed for good; the agent stops here');
+    if (error.name === 'CheckpointTooLargeError') this.failure = serializeError(error);
+    this.settle.reject(error);
+    this.halt(error.name === 'CheckpointTooLargeError' ? 'failed' : 'fenced');
+    this.actor.stop();
+    this.emit(this.failure ? { type: 'failed', error: this.failure } : { type: 'fenced', error: serializeError(error) });
+    return error;
+  }
+
+  // ---- internals -------------------------------------------------------------------------
+
+  private persisted(): PersistedMachineSnapshot {
+    return this.actor.getPersistedSnapshot() as unknown as PersistedMachineSnapshot;
+  }
+
+  private snapshotError(): SerializedError | undefined {
+    const snapshot = this.persisted();
+    return snapshot.status === 'error' ? serializeError(snapshot.error) : undefined;
+  }
+
+  private halt(reason: NonNullable<MachineAgentRuntime['halted']>): void {
+    this.halted ??= reason;
+  }
+
+  /** The machine reached a final state or errored: a last checkpoint, then the outcome. */
+  private finish(reason: 'completed' | 'failed', write: boolean): void {
+    if (this.halted) return;
+    this.halt(reason);
+    const settle = (): void => {
+      if (this.halted !== reason) return;
+      if (reason === 'completed') {
+        const output = this.persisted().output;
+        this.settle.resolve(output);
+        this.emit({ type: 'completed', result: output });
+      } else {
+        const error = this.snapshotError() ?? serializeError(new Error('machine failed'));
+        this.settle.reject(deserializeError(error));
+        this.emit({ type: 'failed', error });
+      }
+    };
+    if (write && this.pipeline) void this.pipeline.commit('playbook').then(settle);
+    else settle();
+  }
+}

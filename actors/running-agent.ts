@@ -1,0 +1,38 @@
+import type { AgentState } from './agent-machine.js';
+import type { SerializedError } from './serialize.js';
+
+/** What `AgentRef.status()` reports. */
+export interface AgentStatus {
+  agentId: string;
+  state: AgentState;
+  /** Number of the last checkpoint written (0 when durability is off). */
+  seq: number;
+  /** The playbook's name, or the machine's id for a machine agent. */
+  playbook: string;
+  /** Open playbook frames, outermost first (for a machine agent: its id and state). */
+  callStack: string[];
+  error?: SerializedError;
+  /** Set while the agent cannot store its next checkpoint: why it is held up. */
+  blockedOn?: string;
+  /** Its checkpoint could not be used; it waits for `recover(id, { fromSeq })`. */
+  quarantined?: true;
+}
+
+/** @internal An agent as its host drives it: a playbook run or a plain XState machine. */
+export interface RunningAgent {
+  readonly agentId: string;
+  /** The playbook's name or the machine's id. */
+  readonly name: string;
+  readonly isHalted: boolean;
+  readonly state: AgentState;
+  status(): AgentStatus;
+  result(): Promise<unknown>;
+  /** Writes a checkpoint of the current state now; a conflict or store error reaches the caller. */
+  persistNew(recorded?: string): Promise<void>;
+  /** Starts (or resumes) the agent's work. */
+  run(): void;
+  deliver(type: string, payload: unknown, msgId?: string): Promise<void>;
+  wakeInbox(): void;
+  stop(): Promise<void>;
+  detach(): Promise<void>;
+}
