@@ -20,6 +20,8 @@ const requests = {
   list: z.strictObject({ state: z.enum(['running', 'waiting', 'completed', 'failed', 'stopped']).optional() }),
   stop: agentRequest,
   resume: agentRequest,
+  /** Liveness: the answering host's id (hosts ask an agent's owner before taking the agent over). */
+  ping: z.strictObject({}),
 };
 type Verb = keyof typeof requests;
 const VERBS = Object.keys(requests) as Verb[];
@@ -53,6 +55,8 @@ async function answer(host: Host, messaging: NatsMessaging, verb: string, data: 
         return { ok: true, ...(await describe(host, (request as { agentId: string }).agentId)) };
       case 'list':
         return { ok: true, agents: await list(host, (request as z.infer<typeof requests.list>).state) };
+      case 'ping':
+        return { ok: true, host: host.id };
       case 'stop':
       case 'resume':
         return await actOnAgent(host, messaging, verb as 'stop' | 'resume', (request as { agentId: string }).agentId, data, forwarded);

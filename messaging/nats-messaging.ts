@@ -122,6 +122,16 @@ export class NatsMessaging {
     );
   }
 
+  /** Whether the host `hostId` answers on its control subject (within `timeoutMs`). */
+  async isHostAlive(hostId: string, timeoutMs = 1_000): Promise<boolean> {
+    try {
+      await this.connection.request(subjects.hostControl(this.namespace, hostId, 'ping'), encoder.encode('{}'), { timeout: timeoutMs });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   reply(to: string, body: unknown): void {
     this.connection.publish(to, encoder.encode(JSON.stringify(body)));
   }

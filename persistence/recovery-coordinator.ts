@@ -97,6 +97,10 @@ export class RecoveryCoordinator {
       }
       throw error;
     }
+    const owner = ownerOf(latest);
+    if (!forkId && !isFinished(record) && (await this.host.ownerIsAlive(owner))) {
+      throw new NotRecoverableError(agentId, `it runs on host "${owner}"; stop it there first`);
+    }
     if (isFinished(record) && options.fromSeq === undefined && !options.includeFinished && !forkId) {
       throw new NotRecoverableError(agentId, `it is ${record.status}; pass fromSeq to resume from an earlier checkpoint`);
     }
@@ -131,6 +135,10 @@ export class RecoveryCoordinator {
       if (!latest) return;
       const record = decodeCheckpoint(latest);
       if (record.status !== 'running' && record.status !== 'waiting') return;
+      if (await this.host.ownerIsAlive(record.owner)) {
+        report.skipped.push({ agentId, reason: `it runs on host "${record.owner}"` });
+        return;
+      }
       if (!this.host.hasPlaybook(record.playbook)) {
         report.skipped.push({ agentId, reason: new UnknownPlaybookError(record.playbook).message });
         return;
@@ -179,4 +187,14 @@ export class RecoveryCoordinator {
 
 function isFinished(record: CheckpointRecord): boolean {
   return record.status === 'completed' || record.status === 'failed';
+}
+
+
+/** The host that wrote a stored checkpoint, if it decodes. */
+function ownerOf(stored: StoredCheckpoint): string | undefined {
+  try {
+    return decodeCheckpoint(stored).owner;
+  } catch {
+    return undefined;
+  }
 }

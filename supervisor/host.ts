@@ -280,6 +280,15 @@ export class Host implements AgentDirectory {
     this.emit(agentId, playbook, { type: 'failed', error: serializeError(error) });
   }
 
+  /**
+   * @internal Whether another host that wrote an agent's checkpoint is still running (it
+   * answers on NATS). Without NATS there is one host per store: no.
+   */
+  async ownerIsAlive(owner: string | undefined): Promise<boolean> {
+    if (!owner || owner === this.id || !this.messaging) return false;
+    return this.messaging.isHostAlive(owner);
+  }
+
   /** @internal */
   hasPlaybook(name: string): boolean {
     return this.registry.has(name);

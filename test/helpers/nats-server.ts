@@ -21,6 +21,8 @@ export interface NatsServer extends AsyncDisposable {
 export interface NatsServerOptions {
   /** Server max_payload in bytes. Default: the server's (1 MiB). */
   maxPayload?: number;
+  /** More lines of server configuration (e.g. an `authorization { … }` block). */
+  extraConfig?: string;
 }
 
 const CANDIDATES = ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'];
@@ -52,6 +54,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
         `listen: 127.0.0.1:${port}`,
         `jetstream { store_dir: "${storeDir}" }`,
         options.maxPayload ? `max_payload: ${options.maxPayload}` : '',
+        options.extraConfig ?? '',
       ].join('\n'),
     );
     child = spawn(binary, ['-c', config], { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -1,0 +1,132 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { playbook, receive, step, type Host } from 'durable-playbooks';
+import { hostsClosedAfterEach, until } from '../helpers/hosts.js';
+import { PlainClient } from '../helpers/nats-client.js';
+import { startNatsServer, type NatsServer } from '../helpers/nats-server.js';
+
+const newHost = hostsClosedAfterEach();
+let server: NatsServer;
+let client: PlainClient;
+let counter = 0;
+
+beforeAll(async () => {
+  server = await startNatsServer();
+  client = await PlainClient.connect(server.url);
+});
+afterAll(async () => {
+  await client?.[Symbol.asyncDispose]();
+  await server?.stop();
+});
+
+const Greet = step('Greet', async (name: string) => `hello ${name}`);
+const Greeter = playbook('Greeter', async (input: { name: string }) => {
+  const greeting = await Greet(input.name);
+  const reply = await receive<{ text: string }>('reply');
+  return { greeting, reply: reply.text };
+});
+
+async function hostOn(ns: string, hostId?: string): Promise<Host> {
+  return newHost({
+    durability: { storage: 'nats' },
+    nats: { servers: [server.url], namespace: ns, bucket: `cp-${ns}` },
+    playbooks: [Greeter],
+    ...(hostId ? { hostId } : {}),
+  });
+}
+
+describe('control API over NATS', () => {
+  it('drives an agent with only a plain NATS client: spawn, inbox, status, list', async () => {
+    const ns = `ctl${++counter}`;
+    await hostOn(ns);
+    const control = (verb: string, body: object | string) => client.request(`playbooks.${ns}.control.${verb}`, body);
+
+    const spawned = await control('spawn', { playbook: 'Greeter', agentId: 'g1', input: { name: 'ada' } });
+    expect(spawned).toEqual({ ok: true, agentId: 'g1', state: expect.stringMatching(/running|waiting/) });
+    await until(async () => (await control('status', { agentId: 'g1' })).state === 'waiting', 5_000, 'g1 to wait');
+    await client.jsPublish(`playbooks.${ns}.agent.g1.inbox`, { type: 'reply', payload: { text: 'hi' } });
+    await until(async () => (await control('status', { agentId: 'g1' })).state === 'completed', 5_000, 'g1 to complete');
+    const status = await control('status', { agentId: 'g1' });
+    expect(status).toMatchObject({ ok: true, agentId: 'g1', state: 'completed', playbook: 'Greeter', result: { greeting: 'hello ada', reply: 'hi' } });
+
+    const listed = await control('list', {});
+    expect(listed).toMatchObject({ ok: true, agents: [{ agentId: 'g1', state: 'completed', playbook: 'Greeter' }] });
+  });
+
+  it('stops and resumes an agent', async () => {
+    const ns = `ctl${++counter}`;
+    const host = await hostOn(ns);
+    const control = (verb: string, body: object) => client.request(`playbooks.${ns}.control.${verb}`, body);
+    await control('spawn', { playbook: 'Greeter', agentId: 'g2', input: { name: 'bob' } });
+    await until(() => host.get('g2')?.status().state === 'waiting', 5_000, 'g2 to wait');
+    expect(await control('stop', { agentId: 'g2' })).toEqual({ ok: true, agentId: 'g2', state: 'stopped' });
+    expect((await control('status', { agentId: 'g2' })).state).toBe('stopped');
+    const resumed = await control('resume', { agentId: 'g2' });
+    expect(resumed).toMatchObject({ ok: true, agentId: 'g2' });
+    expect(resumed.state).not.toBe('stopped');
+    await client.jsPublish(`playbooks.${ns}.agent.g2.inbox`, { type: 'reply', payload: { text: 'back' } });
+    expect(await host.get('g2')!.result()).toEqual({ greeting: 'hello bob', reply: 'back' });
+  });
+
+  it('answers malformed requests with a clear error and changes nothing', async () => {
+    const ns = `ctl${++counter}`;
+    const host = await hostOn(ns);
+    const raw = (verb: string, body: object | string) => client.request(`playbooks.${ns}.control.${verb}`, body);
+    const cases: [string, object | string, string, RegExp][] = [
+      ['spawn', '{not json', 'VALIDATION', /spawn request is not JSON/],
+      ['spawn', { agentId: 'x' }, 'VALIDATION', /invalid spawn request: "playbook"/],
+      ['spawn', { playbook: 'Greeter', agent_id: 'x' }, 'VALIDATION', /unrecognized key.*agent_id/i],
+      ['spawn', { playbook: 'NoSuchPlaybook' }, 'UNKNOWN_PLAYBOOK', /no playbook named "NoSuchPlaybook"/],
+      ['spawn', { playbook: 'Greeter', agentId: 'bad id!' }, 'VALIDATION', /agent id "bad id!" is invalid/],
+      ['status', {}, 'VALIDATION', /invalid status request: "agentId"/],
+      ['status', { agentId: 'nobody' }, 'AGENT_NOT_FOUND', /no agent "nobody"/],
+      ['stop', { agentId: 'nobody' }, 'AGENT_NOT_FOUND', /no agent "nobody"/],
+      ['resume', { agentId: 'nobody' }, 'NOT_RECOVERABLE', /has no checkpoint/],
+      ['explode', {}, 'VALIDATION', /unknown control verb "explode"/],
+    ];
+    for (const [verb, body, code, message] of cases) {
+      const reply = await raw(verb, body);
+      expect(reply, `${verb} ${JSON.stringify(body)}`).toMatchObject({ ok: false, error: { code } });
+      expect(reply.error.message).toMatch(message);
+    }
+    expect(host.list()).toEqual([]);
+    expect((await raw('list', {})).agents).toEqual([]);
+  });
+});
+
+describe('two hosts, one agent', () => {
+  it('spawning the same id on two hosts runs it exactly once', async () => {
+    const ns = `ctl${++counter}`;
+    const [a, b] = [await hostOn(ns, 'host-a'), await hostOn(ns, 'host-b')];
+    let greetings = 0;
+    const Once = playbook('Once', async () => {
+      await step('CountedGreet', async () => ++greetings)();
+      return receive<string>('go');
+    });
+    a.register(Once);
+    b.register(Once);
+    const results = await Promise.allSettled([a.spawn(Once, { id: 'solo' }), b.spawn(Once, { id: 'solo' })]);
+    const running = [a, b].filter((h) => h.isRunning('solo'));
+    expect(running).toHaveLength(1);
+    const loser = results.find((r) => r.status === 'rejected');
+    expect(loser && (loser.reason as { code: string }).code).toBe('AGENT_EXISTS');
+    await until(() => running[0]!.get('solo')!.status().state === 'waiting', 5_000, 'solo to wait');
+    expect(greetings).toBe(1);
+  });
+
+  it('recovering the same agent on two hosts resumes it on exactly one', async () => {
+    const ns = `ctl${++counter}`;
+    const first = await hostOn(ns, 'first');
+    await first.spawn(Greeter, { id: 'orphan', input: { name: 'eve' } });
+    await until(async () => (await first.checkpoints!.getLatestCheckpoint('orphan'))?.status === 'waiting', 5_000, 'orphan to wait');
+    await first.close();
+    const [a, b] = [await hostOn(ns, 'a'), await hostOn(ns, 'b')];
+    const [ra, rb] = await Promise.all([a.recover(), b.recover()]);
+    expect(ra.resumed.length + rb.resumed.length).toBe(1);
+    const [skipped] = [...ra.skipped, ...rb.skipped];
+    expect(skipped?.agentId).toBe('orphan');
+    expect(skipped?.reason).toMatch(/another host resumed it first|it runs on host "(a|b)"/);
+    const owner = ra.resumed.length ? a : b;
+    await client.jsPublish(`playbooks.${ns}.agent.orphan.inbox`, { type: 'reply', payload: { text: 'found' } });
+    expect(await owner.get('orphan')!.result()).toEqual({ greeting: 'hello eve', reply: 'found' });
+  });
+});
