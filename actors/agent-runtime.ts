@@ -167,7 +167,7 @@ export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink {
   /** Runs (or, from a restored snapshot, replays then continues) the playbook. */
   run(): void {
     if (this.halted || isFinished(this.state) || this.state === 'stopped') return;
-    this.inbox?.wake();
+    void this.inbox?.pull(); // catch up with messages that came while no host ran the agent
     const root: FrameCursor = { path: [], playbook: this.definition.name, next: 0 };
     const input = this.context.input;
     execution

@@ -4,7 +4,8 @@ import type { SerializedError } from './serialize.js';
 /** Lifecycle events of agents, as a host emits them (and, with NATS, publishes them). */
 export type AgentLifecycleEvent = { agentId: string; playbook: string; at: string } & (
   | { type: 'spawned' }
-  | { type: 'recovered'; seq: number; resumeAt: string }
+  /** The agent runs again from a checkpoint (a host recovered, resumed or forked it). */
+  | { type: 'restarted'; seq: number; resumeAt: string }
   | {
       type: 'checkpointed';
       seq: number;

@@ -131,7 +131,7 @@ export class MachineAgentRuntime implements RunningAgent, CheckpointSource, Inbo
       error: () => this.finish('failed', true),
     });
     this.actor.start();
-    this.inbox?.wake();
+    void this.inbox?.pull(); // catch up with messages that came while no host ran the agent
   }
 
   async deliver(type: string, payload: unknown, msgId?: string): Promise<void> {

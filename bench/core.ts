@@ -36,7 +36,7 @@ export interface CoreOptions {
   total: number;
 }
 
-async function measure(mode: string, host: Host, options: CoreOptions): Promise<CoreResult> {
+export async function measureWorkflows(mode: string, host: Host, options: CoreOptions): Promise<CoreResult> {
   const checkpointMs: number[] = [];
   let checkpoints = 0;
   let recording = false;
@@ -95,7 +95,7 @@ export async function benchCore(options: CoreOptions): Promise<CoreResult[]> {
   try {
     for (const [mode, durability] of modes) {
       const host = await createHost({ durability, logger, playbooks: [ThreeSteps] });
-      results.push(await measure(mode.replace(/\W+/g, '-'), host, options).then((r) => ({ ...r, mode })));
+      results.push(await measureWorkflows(mode.replace(/\W+/g, '-'), host, options).then((r) => ({ ...r, mode })));
       await host.close();
     }
   } finally {

@@ -6,6 +6,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { benchCore } from './core.js';
+import { benchNats } from './nats.js';
 import { ms, printTable } from './stats.js';
 
 const quick = process.env.QUICK === '1';
@@ -17,6 +18,8 @@ console.log(`durable-playbooks benchmark — node ${process.version}, ${availabl
 console.log(`3-step playbook, ~100-byte step results; sequential: ${options.sequentialRuns} runs; throughput: ${options.inFlight} in flight, ${options.total} workflows\n`);
 
 const results = await benchCore(options);
+const nats = await benchNats(options);
+results.splice(0, 0, nats.store);
 const off = results.find((r) => r.mode === 'durability off')!;
 printTable(
   ['mode', 'workflow p50 ms', 'workflow p99 ms', 'checkpoint p50 ms', 'checkpoint p99 ms', 'checkpoints/wf', 'workflows/s', 'vs off (throughput)'],
@@ -31,10 +34,22 @@ printTable(
     `${(r.throughput / off.throughput).toFixed(3)}×`,
   ]),
 );
+
+const { store, floor } = nats;
+console.log(`\nfloor — raw NATS KV put of ${floor.valueBytes} bytes (the mean checkpoint size), same server:`);
+printTable(
+  ['put p50 ms', 'put p99 ms', 'puts/s (200 in flight)'],
+  [[ms(floor.put.p50), ms(floor.put.p99), floor.putsPerSecond.toFixed(0)]],
+);
+const checkpointsPerSecond = store.throughput * store.checkpointsPerWorkflow;
+console.log(`\nNATS KV store vs the floor (same run):`);
+console.log(`  checkpoint p50 / KV put p50:             ${(store.checkpoint!.p50 / floor.put.p50).toFixed(2)}×`);
+console.log(`  workflow p50 / (checkpoints × put p50):  ${(store.workflow.p50 / (store.checkpointsPerWorkflow * floor.put.p50)).toFixed(2)}×`);
+console.log(`  checkpoints/s (200 in flight) / puts/s:  ${(checkpointsPerSecond / floor.putsPerSecond).toFixed(3)} (${checkpointsPerSecond.toFixed(0)} / ${floor.putsPerSecond.toFixed(0)})`);
 for (const r of results.filter((x) => x !== off)) {
-  console.log(`\n${r.mode}: sequential workflow latency ${(r.workflow.p50 / off.workflow.p50).toFixed(1)}× durability-off (p50), throughput ${(off.throughput / r.throughput).toFixed(1)}× lower`);
+  console.log(`${r.mode}: workflow p50 ${(r.workflow.p50 / off.workflow.p50).toFixed(1)}× durability-off; throughput ${(off.throughput / r.throughput).toFixed(1)}× lower`);
 }
 
 await mkdir(new URL('./results/', import.meta.url), { recursive: true });
-await writeFile(new URL('./results/core.json', import.meta.url), `${JSON.stringify({ at: new Date().toISOString(), node: process.version, options, results }, null, 2)}\n`);
+await writeFile(new URL('./results/core.json', import.meta.url), `${JSON.stringify({ at: new Date().toISOString(), node: process.version, options, results, natsFloor: floor }, null, 2)}\n`);
 console.log('\nwritten to bench/results/core.json');

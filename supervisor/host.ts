@@ -261,7 +261,7 @@ export class Host implements AgentDirectory {
     this.agents.set(agentId, runtime);
     this.quarantined.delete(agentId);
     const resumeAt = recordResumeAt(record);
-    this.emit(agentId, blueprint.name, { type: 'recovered', seq: record.seq, resumeAt });
+    this.emit(agentId, blueprint.name, { type: 'restarted', seq: record.seq, resumeAt });
     this.logger.info({ agentId, seq: record.seq, resumeAt }, 'agent recovered');
     runtime.run();
     return this.refFor(agentId);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assign, setup } from 'xstate';
-import { continueAsNew, playbook, receive, send, step, stepContext, type Host } from 'durable-playbooks';
+import { continueAsNew, playbook, receive, send, step, stepContext } from 'durable-playbooks';
 import { hostsClosedAfterEach, until } from '../helpers/hosts.js';
 import { PlainClient } from '../helpers/nats-client.js';
 import { startNatsServer, type NatsServer } from '../helpers/nats-server.js';
