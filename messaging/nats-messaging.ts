@@ -132,6 +132,11 @@ export class NatsMessaging {
     }
   }
 
+  /** Resolves once the server has every subscription made so far: the host is reachable. */
+  async ready(): Promise<void> {
+    await this.connection.flush();
+  }
+
   reply(to: string, body: unknown): void {
     this.connection.publish(to, encoder.encode(JSON.stringify(body)));
   }

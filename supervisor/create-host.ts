@@ -42,6 +42,7 @@ export async function createHost(options: HostOptions = {}): Promise<Host> {
       }));
     host = new Host(config, options, { hostId, logger, store, messaging });
     host.startServing();
+    await messaging?.ready();
     return host;
   } catch (error) {
     if (ownsConnection) await connection?.close();

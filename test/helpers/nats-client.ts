@@ -31,14 +31,15 @@ export class PlainClient implements AsyncDisposable {
     return JSON.parse(decoder.decode(reply.data)) as Record<string, any>;
   }
 
-  /** Collects JSON messages published on `subject`. */
-  collect(subject: string): { messages: Record<string, any>[]; subscription: Subscription } {
+  /** Collects JSON messages published on `subject` (subscribed once this resolves). */
+  async collect(subject: string): Promise<{ messages: Record<string, any>[]; subscription: Subscription }> {
     const messages: Record<string, any>[] = [];
     const subscription = this.nc.subscribe(subject, {
       callback: (error, msg) => {
         if (!error) messages.push(JSON.parse(decoder.decode(msg.data)) as Record<string, any>);
       },
     });
+    await this.nc.flush();
     return { messages, subscription };
   }
 

@@ -68,7 +68,7 @@ describe('agent inboxes on NATS', () => {
   it('rejects bad messages with an event naming the problem; the agent waits on', async () => {
     const { host, ns } = await natsHost([Collect]);
     const agent = await host.spawn(Collect, { id: 'picky', input: 1 });
-    const events = client.collect(`playbooks.${ns}.agent.picky.events`);
+    const events = await client.collect(`playbooks.${ns}.agent.picky.events`);
     const subject = `playbooks.${ns}.agent.picky.inbox`;
     client.publish(subject, 'this is not json');
     client.publish(subject, { payload: { sku: 'no type', qty: 1 } });
@@ -86,7 +86,7 @@ describe('agent inboxes on NATS', () => {
 
   it('rejects a message to an agent that does not exist, with an event on its events subject', async () => {
     const { ns } = await natsHost([Collect]);
-    const events = client.collect(`playbooks.${ns}.agent.ghost.events`);
+    const events = await client.collect(`playbooks.${ns}.agent.ghost.events`);
     client.publish(`playbooks.${ns}.agent.ghost.inbox`, { type: 'item', payload: {} });
     await until(() => events.messages.length > 0, 5_000, 'a rejection event');
     expect(events.messages[0]).toMatchObject({ type: 'message.rejected', agentId: 'ghost', reason: 'no agent "ghost"' });
@@ -96,8 +96,7 @@ describe('agent inboxes on NATS', () => {
 
   it('publishes lifecycle events as JSON on playbooks.<ns>.agent.<id>.events', async () => {
     const { host, ns } = await natsHost([Collect]);
-    const events = client.collect(`playbooks.${ns}.agent.watched.events`);
-    await new Promise((resolve) => setTimeout(resolve, 50)); // the subscription reaches the server
+    const events = await client.collect(`playbooks.${ns}.agent.watched.events`);
     const agent = await host.spawn(Collect, { id: 'watched', input: 1 });
     await until(() => events.messages.some((e) => e.type === 'waiting'), 5_000, 'a waiting event');
     await agent.send('item', { sku: 'x', qty: 1 });
