@@ -38,6 +38,7 @@ const schemaOf = {
     strategy: [z.enum(['one_for_one', 'one_for_all', 'rest_for_one']), '"one_for_one", "one_for_all" or "rest_for_one"'],
     max_restarts: [z.number().int().min(0), 'an integer ≥ 0'],
     period_seconds: [z.number().positive(), 'a number of seconds above 0'],
+    shutdown_grace_seconds: [z.number().min(0), 'a number of seconds ≥ 0'],
   },
   dashboard: {
     enabled: [z.boolean(), 'true or false'],
@@ -92,6 +93,8 @@ export interface SupervisorConfig {
   maxRestarts: number;
   /** Default 60. */
   periodSeconds: number;
+  /** On SIGTERM (`host.drain()`), how long steps in flight may take to finish. Default 10. */
+  shutdownGraceSeconds: number;
 }
 
 export interface DashboardConfig {
@@ -123,7 +126,7 @@ export function defaultConfig(): PlaybooksConfig {
       fsync: true,
     },
     nats: { enabled: false, servers: ['nats://127.0.0.1:4222'], namespace: 'default', bucket: 'playbooks-checkpoints' },
-    supervisor: { strategy: 'one_for_one', maxRestarts: 5, periodSeconds: 60 },
+    supervisor: { strategy: 'one_for_one', maxRestarts: 5, periodSeconds: 60, shutdownGraceSeconds: 10 },
     dashboard: { enabled: true, host: '127.0.0.1', port: 7070 },
   };
 }

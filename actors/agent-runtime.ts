@@ -82,6 +82,9 @@ export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink {
   private halted: HaltReason | undefined;
   /** What was recorded since the last checkpoint was taken, for the `checkpointed` event. */
   private recorded: string[] = [];
+  private draining = false;
+  private stepsInFlight = 0;
+  private stepsSettled: (() => void) | undefined;
   /** Set when the agent failed because its state could not be stored (the actor never saw it). */
   private storeFailure: SerializedError | undefined;
 
@@ -124,6 +127,42 @@ export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink {
 
   get isHalted(): boolean {
     return this.halted !== undefined;
+  }
+
+  /** False once the agent halted or drains: a new durable call is abandoned. */
+  get acceptsCalls(): boolean {
+    return this.halted === undefined && !this.draining;
+  }
+
+  /** Counts a step in flight; call the returned function when its outcome is checkpointed. */
+  stepStarted(): () => void {
+    this.stepsInFlight++;
+    let finished = false;
+    return () => {
+      if (finished) return;
+      finished = true;
+      this.stepsInFlight--;
+      if (this.stepsInFlight === 0) this.stepsSettled?.();
+    };
+  }
+
+  /**
+   * Graceful shutdown: no new durable call starts; steps in flight get up to `graceMs` to
+   * finish and be checkpointed; then the agent is let go of as by `detach`.
+   */
+  async drain(graceMs: number): Promise<void> {
+    if (this.halted) return this.detach();
+    this.draining = true;
+    if (this.stepsInFlight > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = this.clock.setTimer(resolve, graceMs);
+        this.stepsSettled = () => {
+          this.clock.clearTimer(timer);
+          resolve();
+        };
+      });
+    }
+    await this.detach();
   }
 
   /** Aborted when the agent halts; given to steps so they can cancel their work. */

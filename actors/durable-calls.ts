@@ -34,13 +34,14 @@ export function idempotencyKey(rt: AgentRuntime, site: CallSite): string {
 }
 
 export async function callStep(rt: AgentRuntime, frame: FrameCursor, step: StepDefinition, args: unknown[]): Promise<unknown> {
-  if (rt.isHalted) return rt.abandon();
+  if (!rt.acceptsCalls) return rt.abandon();
   const site = nextSite(frame);
   const recorded = rt.replay(site, 'step', step.name);
   if (recorded === MISMATCH) return rt.abandon();
   if (recorded) return unwrap(recorded);
 
   const outcome: Outcome = {};
+  const done = rt.stepStarted();
   try {
     const value = await runStepAttempts(step, args, {
       agentId: rt.agentId,
@@ -56,14 +57,18 @@ export async function callStep(rt: AgentRuntime, frame: FrameCursor, step: StepD
   } catch (error) {
     outcome.error = serializeError(error);
   }
-  if (rt.isHalted) return rt.abandon();
+  if (rt.isHalted) {
+    done();
+    return rt.abandon();
+  }
   rt.record({ type: 'STEP.DONE', at: site, name: step.name, ...outcome });
   await rt.commit();
+  done();
   return unwrap(outcome);
 }
 
 export async function callPlaybook(rt: AgentRuntime, frame: FrameCursor, child: PlaybookDefinition, input: unknown): Promise<unknown> {
-  if (rt.isHalted) return rt.abandon();
+  if (!rt.acceptsCalls) return rt.abandon();
   const site = nextSite(frame);
   const recorded = rt.replay(site, 'call', child.name);
   if (recorded === MISMATCH) return rt.abandon();
@@ -86,7 +91,7 @@ export async function callPlaybook(rt: AgentRuntime, frame: FrameCursor, child: 
 }
 
 export async function durableSleep(rt: AgentRuntime, frame: FrameCursor, ms: number): Promise<void> {
-  if (rt.isHalted) return rt.abandon();
+  if (!rt.acceptsCalls) return rt.abandon();
   const site = nextSite(frame);
   const recorded = rt.replay(site, 'sleep', 'sleep');
   if (recorded === MISMATCH) return rt.abandon();
@@ -115,7 +120,7 @@ export async function durableReceive<T>(
   type: string,
   options: { schema?: PayloadSchema<T>; timeoutMs?: number },
 ): Promise<T> {
-  if (rt.isHalted) return rt.abandon();
+  if (!rt.acceptsCalls) return rt.abandon();
   const site = nextSite(frame);
   const recorded = rt.replay(site, 'receive', type);
   if (recorded === MISMATCH) return rt.abandon();
@@ -171,7 +176,7 @@ const produce: Record<ValueKind, (rt: AgentRuntime) => unknown> = {
 
 /** `now()`, `random()`, `uuid()`: a value chosen once, journaled, and the same on every replay. */
 export async function durableValue(rt: AgentRuntime, frame: FrameCursor, kind: ValueKind): Promise<unknown> {
-  if (rt.isHalted) return rt.abandon();
+  if (!rt.acceptsCalls) return rt.abandon();
   const site = nextSite(frame);
   const recorded = rt.replay(site, kind, kind);
   if (recorded === MISMATCH) return rt.abandon();
@@ -188,7 +193,7 @@ export async function durableValue(rt: AgentRuntime, frame: FrameCursor, kind: V
  * resend after a crash.
  */
 export async function durableSend(rt: AgentRuntime, frame: FrameCursor, target: string, type: string, payload: unknown): Promise<void> {
-  if (rt.isHalted) return rt.abandon();
+  if (!rt.acceptsCalls) return rt.abandon();
   const site = nextSite(frame);
   const name = `${target}:${type}`;
   const recorded = rt.replay(site, 'send', name);
@@ -211,7 +216,7 @@ export async function durableSend(rt: AgentRuntime, frame: FrameCursor, target: 
  * (the inbox is kept), so a long-lived loop keeps its checkpoint small.
  */
 export async function continueAsNew(rt: AgentRuntime, frame: FrameCursor, input: unknown): Promise<never> {
-  if (rt.isHalted) return rt.abandon();
+  if (!rt.acceptsCalls) return rt.abandon();
   if (frame.path.length > 0) {
     throw new ValidationError(`continueAsNew() must be called by the agent's own playbook, not by the nested "${frame.playbook}"`);
   }

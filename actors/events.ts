@@ -23,6 +23,10 @@ export type AgentLifecycleEvent = { agentId: string; playbook: string; at: strin
   | { type: 'stopped' }
   /** Another copy of the agent wrote a newer checkpoint; this one stopped acting. */
   | { type: 'fenced'; error: SerializedError }
+  /** The agent's supervisor restarts it after `delayMs` (its `restarts`-th restart). */
+  | { type: 'supervisor.restarting'; supervisor: string; restarts: number; delayMs: number }
+  /** A supervisor exceeded its restart intensity (`agentId` is the supervisor's id). */
+  | { type: 'supervisor.escalated'; supervisor: string; reason: string }
 );
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

@@ -179,6 +179,11 @@ export class MachineAgentRuntime implements RunningAgent, CheckpointSource, Inbo
     this.actor.stop();
   }
 
+  /** A machine has no steps in flight to wait for. */
+  drain(): Promise<void> {
+    return this.detach();
+  }
+
   // ---- CheckpointSource ------------------------------------------------------------------
 
   take(): CheckpointContent {

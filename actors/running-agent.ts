@@ -14,8 +14,12 @@ export interface AgentStatus {
   error?: SerializedError;
   /** Set while the agent cannot store its next checkpoint: why it is held up. */
   blockedOn?: string;
-  /** Its checkpoint could not be used; it waits for `recover(id, { fromSeq })`. */
+  /** Its checkpoint could not be used, or replay did not match: it waits for `recover(id, { fromSeq })`. */
   quarantined?: true;
+  /** Restarts by its supervisor. */
+  restarts?: number;
+  /** The supervisor it runs under. */
+  supervisor?: string;
 }
 
 /** @internal An agent as its host drives it: a playbook run or a plain XState machine. */
@@ -35,4 +39,6 @@ export interface RunningAgent {
   wakeInbox(): void;
   stop(): Promise<void>;
   detach(): Promise<void>;
+  /** Lets steps in flight finish (up to `graceMs`), then detaches. */
+  drain(graceMs: number): Promise<void>;
 }

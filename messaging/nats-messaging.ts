@@ -103,10 +103,15 @@ export class NatsMessaging {
   }
 
   publishEvent(event: AgentLifecycleEvent): void {
+    this.publishRaw(subjects.events(this.namespace, event.agentId), event);
+  }
+
+  /** Core publish of a JSON body (fire and forget: buffered while reconnecting). */
+  publishRaw(subject: string, body: unknown): void {
     try {
-      this.connection.publish(subjects.events(this.namespace, event.agentId), encoder.encode(JSON.stringify(event)));
+      this.connection.publish(subject, encoder.encode(JSON.stringify(body)));
     } catch (error) {
-      this.options.logger.debug({ err: ensureError(error), event: event.type }, 'event not published');
+      this.options.logger.debug({ err: ensureError(error), subject }, 'not published');
     }
   }
 

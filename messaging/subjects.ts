@@ -13,6 +13,8 @@ export const subjects = {
   /** Control requests for one host (a request forwarded to the host that runs the agent). */
   hostControl: (namespace: string, hostId: string, verb: string) => `playbooks.${namespace}.host.${hostId}.control.${verb}`,
   allHostControl: (namespace: string, hostId: string) => `playbooks.${namespace}.host.${hostId}.control.*`,
+  /** Every host of a namespace publishes its heartbeat here (with a summary of its agents). */
+  heartbeat: (namespace: string) => `playbooks.${namespace}.hosts.heartbeat`,
 } as const;
 
 /** The JetStream stream that captures a namespace's inboxes. */

@@ -34,6 +34,8 @@ export interface CheckpointWriterOptions {
   now: () => number;
   /** The agent's newest stored checkpoint, which the first write must follow. Default: none. */
   after?: CheckpointPosition;
+  /** Recorded in each checkpoint, so a recovery puts the agent back under its supervisor. */
+  supervision?: CheckpointRecord['supervision'];
 }
 
 /** Writes one agent's checkpoints in order: numbers them, encodes them, compare-and-sets them. */
@@ -68,7 +70,7 @@ export class CheckpointWriter {
     inboxCursor = this.inboxCursor,
   ): Promise<WrittenCheckpoint> {
     const seq = this.position.seq + 1;
-    const { kind, playbook, owner, now } = this.options;
+    const { kind, playbook, owner, now, supervision } = this.options;
     const record = {
       format: CHECKPOINT_FORMAT,
       ...(kind === 'machine' ? { kind } : {}),
@@ -81,6 +83,7 @@ export class CheckpointWriter {
       ...(error ? { error } : {}),
       ...(inboxCursor > 0 ? { inboxCursor } : {}),
       ...(owner === undefined ? {} : { owner }),
+      ...(supervision === undefined ? {} : { supervision }),
       snapshot,
     } as CheckpointRecord;
     const data = encodeCheckpoint(record);

@@ -44,6 +44,8 @@ interface CheckpointRecordFields {
   inboxCursor?: number;
   /** Id of the host that wrote the checkpoint. */
   owner?: string;
+  /** The supervisor the agent runs under, and how it is restarted (set back after a recovery). */
+  supervision?: { supervisor: string; restart: 'permanent' | 'transient' | 'temporary' };
 }
 
 /** A checkpoint of an agent running a playbook (`kind` is absent). */
@@ -123,6 +125,7 @@ const recordSchema = z.object({
   error: serializedErrorSchema.optional(),
   inboxCursor: z.number().int().nonnegative().optional(),
   owner: z.string().optional(),
+  supervision: z.object({ supervisor: z.string(), restart: z.enum(['permanent', 'transient', 'temporary']) }).optional(),
   snapshot: z.looseObject({ status: snapshotStatus, value: z.unknown() }),
 });
 

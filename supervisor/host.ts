@@ -12,6 +12,8 @@ import {
   AgentNotRunningError,
   CheckpointConflictError,
   ensureError,
+  ErrorCode,
+  NotRecoverableError,
   PlaybooksError,
   ValidationError,
 } from '../errors.js';
@@ -28,6 +30,11 @@ import { AgentRegistry, createRunningAgent, type AgentBlueprint, type Spawnable 
 import { recordResumeAt } from '../persistence/record-views.js';
 import type { AnyStateMachine } from 'xstate';
 import { serveControl } from '../messaging/control-service.js';
+import { StrayMessages } from '../messaging/stray-messages.js';
+import { restartPoint } from './restart-point.js';
+import { SupervisedAgents } from './supervised-agents.js';
+import type { SupervisorSpec } from './supervision-tree.js';
+import type { ChildExit, RestartType, SupervisorTree } from './supervisor.js';
 
 export interface HostOptions {
   /** Path of a `playbooks.toml`. Default: none (built-in defaults, file store in ./.checkpoints). */
@@ -51,6 +58,16 @@ export interface HostOptions {
 }
 
 export type AgentEventListener = (event: AgentLifecycleEvent) => void;
+
+export interface SpawnOptions<Input> {
+  /** Default: a random UUID. 1–128 of A-Z a-z 0-9 _ - */
+  id?: string;
+  input?: Input;
+  /** How the agent's supervisor restarts it: "transient" (default) after a crash, "permanent" after any exit, "temporary" never. */
+  restart?: RestartType;
+  /** The supervisor to run under (made with `host.supervisor`). Default "root". */
+  supervisor?: string;
+}
 
 /** @internal What `createHost` resolved (it is async; the constructor is not). */
 export interface HostWiring {
@@ -91,7 +108,11 @@ export class Host implements AgentDirectory {
   private readonly quarantined = new Map<string, { playbook: string; error: PlaybooksError }>();
   private readonly listeners = new Set<AgentEventListener>();
   private closed = false;
-  private readonly strayChecks = new Set<string>();
+  private draining = false;
+  /** Spawn inputs, to start a permanent agent afresh after it completes (and without durability). */
+  private readonly inputs = new Map<string, unknown>();
+  private readonly supervision: SupervisedAgents;
+  private readonly strays: StrayMessages | undefined;
 
   /** Set when the host talks NATS: inboxes, events and the control API. */
   readonly messaging: NatsMessaging | undefined;
@@ -106,6 +127,12 @@ export class Host implements AgentDirectory {
     this.messaging = wiring.messaging;
     this.checkpoints = this.store && new CheckpointManager(this.store);
     this.recovery = this.checkpoints && new RecoveryCoordinator(this.checkpoints, this);
+    this.supervision = new SupervisedAgents(config.supervisor, this.clock, this.logger, {
+      restart: (agentId, exit) => this.restartAgent(agentId, exit),
+      quarantine: (agentId, error) => this.quarantine(agentId, this.agents.get(agentId)?.name ?? 'unknown', error),
+      emit: (agentId, body) => this.emit(agentId, this.agents.get(agentId)?.name ?? '', body),
+    });
+    this.strays = this.messaging && new StrayMessages(this.messaging, this.checkpoints, this.logger, () => this.clock.now());
     this.register(...(options.playbooks ?? []));
   }
 
@@ -122,16 +149,20 @@ export class Host implements AgentDirectory {
    */
   async spawn<Input, Output>(
     target: Playbook<Input, Output> | AnyStateMachine | string,
-    options: { id?: string; input?: Input } = {},
+    options: SpawnOptions<Input> = {},
   ): Promise<AgentRef<Output>> {
     this.assertOpen();
     const blueprint = this.registry.resolve(target as Spawnable);
     const agentId = options.id === undefined ? randomUUID() : validateAgentId(options.id);
     const running = this.agents.get(agentId);
     if (running) return this.existing(agentId, running.name, blueprint) as AgentRef<Output>;
+    const supervision = { supervisor: options.supervisor ?? 'root', restart: options.restart ?? 'transient' } as const;
+    if (!this.supervision.tree.has(supervision.supervisor)) {
+      throw new ValidationError(`no supervisor "${supervision.supervisor}": create it with host.supervisor(id, options) first`);
+    }
 
     const input = toJournalValue(options.input, `input of agent "${agentId}"`);
-    const runtime = this.createRuntime(agentId, blueprint, { input, after: { seq: 0, revision: undefined } });
+    const runtime = this.createRuntime(agentId, blueprint, { input, after: { seq: 0, revision: undefined }, supervision });
     this.agents.set(agentId, runtime);
     try {
       await runtime.persistNew();
@@ -140,11 +171,32 @@ export class Host implements AgentDirectory {
       if (error instanceof CheckpointConflictError) return (await this.spawnExisting(agentId, blueprint)) as AgentRef<Output>;
       throw error;
     }
+    this.inputs.set(agentId, input);
     this.quarantined.delete(agentId);
     this.emit(agentId, blueprint.name, { type: 'spawned' });
     this.logger.info({ agentId, playbook: blueprint.name }, 'agent spawned');
     runtime.run();
+    await this.supervision.supervise(agentId, runtime, supervision);
     return this.refFor(agentId) as AgentRef<Output>;
+  }
+
+  /**
+   * Adds a supervisor to the host's tree (under `spec.parent`, default the root). Agents
+   * spawned with `{ supervisor: id }` run under it.
+   */
+  async supervisor(id: string, spec: SupervisorSpec = {}): Promise<void> {
+    this.assertOpen();
+    await this.supervision.addSupervisor(id, spec);
+  }
+
+  /** The supervision tree, from the root supervisor (configured by `[supervisor]`). */
+  supervisors(): SupervisorTree {
+    return this.supervision.describe();
+  }
+
+  /** Set when the root supervisor gave up (its restart intensity was exceeded): the host is unhealthy. */
+  get escalation(): Error | undefined {
+    return this.supervision.escalated;
   }
 
   /** The agent with this id, if this host runs it (or has it quarantined). */
@@ -177,10 +229,30 @@ export class Host implements AgentDirectory {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.supervision.close();
     await Promise.all([...this.agents.values()].map((runtime) => runtime.detach()));
+    await this.supervision.tree.stop();
     await this.messaging?.close();
     await this.store?.close();
     await this.messaging?.closeConnection();
+  }
+
+  /**
+   * Graceful shutdown (what SIGTERM does): no new work is accepted, steps in flight get up to
+   * `graceMs` (default `[supervisor] shutdown_grace_seconds`) to finish and be checkpointed,
+   * then the host closes. Agents resume wherever a host recovers them.
+   */
+  async drain(graceMs = this.config.supervisor.shutdownGraceSeconds * 1000): Promise<void> {
+    if (this.closed || this.draining) return;
+    this.draining = true;
+    this.logger.info({ graceMs }, 'draining');
+    await Promise.all([...this.agents.values()].map((runtime) => runtime.drain(graceMs)));
+    await this.close();
+  }
+
+  /** True once `drain` or `close` was called. */
+  get isClosing(): boolean {
+    return this.draining || this.closed;
   }
 
   // ---- AgentDirectory (what AgentRef uses) ------------------------------------------------
@@ -204,15 +276,24 @@ export class Host implements AgentDirectory {
 
   resultOf(agentId: string): Promise<unknown> {
     const runtime = this.agents.get(agentId);
-    if (runtime) return runtime.result();
+    if (runtime) return this.supervision.result(agentId) ?? runtime.result();
     const quarantined = this.quarantined.get(agentId);
     return Promise.reject(quarantined ? quarantined.error : new AgentNotFoundError(agentId));
   }
 
   statusOf(agentId: string): AgentStatus {
     const runtime = this.agents.get(agentId);
-    if (runtime) return runtime.status();
     const quarantined = this.quarantined.get(agentId);
+    if (runtime) {
+      const status = runtime.status();
+      const supervisor = this.supervision.supervisorOf(agentId);
+      return {
+        ...status,
+        ...(quarantined && status.state === 'failed' ? { quarantined: true as const } : {}),
+        restarts: this.supervision.restarts(agentId),
+        ...(supervisor ? { supervisor } : {}),
+      };
+    }
     if (!quarantined) throw new AgentNotFoundError(agentId);
     return {
       agentId,
@@ -248,11 +329,13 @@ export class Host implements AgentDirectory {
       );
     }
     if (this.agents.get(agentId)?.isHalted === false) throw new AgentExistsError(agentId, 'it is running on this host');
+    if (record.kind !== 'machine') this.inputs.set(agentId, record.snapshot.context.input);
     const runtime = this.createRuntime(agentId, blueprint, {
       snapshot: record.snapshot,
       after,
       resumeStopped,
       inboxCursor: persistFirst ? 0 : record.inboxCursor,
+      supervision: this.supervisionOf(record),
     });
     const willRun = runtime.state === 'running' || runtime.state === 'waiting';
     // Claim the agent with a compare-and-set write before running anything: of two hosts
@@ -264,6 +347,8 @@ export class Host implements AgentDirectory {
     this.emit(agentId, blueprint.name, { type: 'restarted', seq: record.seq, resumeAt });
     this.logger.info({ agentId, seq: record.seq, resumeAt }, 'agent recovered');
     runtime.run();
+    if (willRun || persistFirst) await this.supervision.supervise(agentId, runtime, this.supervisionOf(record));
+    else this.supervision.track(agentId, runtime);
     return this.refFor(agentId);
   }
 
@@ -277,7 +362,8 @@ export class Host implements AgentDirectory {
   quarantine(agentId: string, playbook: string, error: PlaybooksError): void {
     this.logger.error({ agentId, err: error }, 'agent quarantined');
     this.quarantined.set(agentId, { playbook, error });
-    this.emit(agentId, playbook, { type: 'failed', error: serializeError(error) });
+    // An agent that failed while running has announced it already.
+    if (!this.agents.has(agentId)) this.emit(agentId, playbook, { type: 'failed', error: serializeError(error) });
   }
 
   /**
@@ -308,7 +394,7 @@ export class Host implements AgentDirectory {
   inboxNotified(agentId: string): void {
     const runtime = this.agents.get(agentId);
     if (runtime && !runtime.isHalted) runtime.wakeInbox();
-    else void this.rejectStrayMessages(agentId);
+    else if (!this.closed) void this.strays?.handle(agentId);
   }
 
   /** @internal NATS came back: look at every inbox (messages may have come while it was away). */
@@ -316,36 +402,51 @@ export class Host implements AgentDirectory {
     for (const runtime of this.agents.values()) if (!runtime.isHalted) runtime.wakeInbox();
   }
 
+  // ---- internals ------------------------------------------------------------------------
+
   /**
-   * Messages for an agent that does not run here. If no host can run it (it does not exist,
-   * or it has finished), they are rejected with an event and dropped; otherwise they wait in
-   * the stream for the agent.
+   * Runs a supervised agent again. After a crash (or a stop by its supervisor) it resumes from
+   * its last good checkpoint — completed steps are not run again; after a normal exit (a
+   * permanent agent) it starts afresh with its first input. Without durability it starts afresh.
    */
-  private async rejectStrayMessages(agentId: string): Promise<void> {
-    if (!this.messaging || this.strayChecks.has(agentId) || this.closed) return;
-    this.strayChecks.add(agentId);
-    try {
-      const latest = await this.checkpoints?.getLatestCheckpoint(agentId).catch(() => undefined);
-      if (latest && latest.status !== 'completed' && latest.status !== 'failed') return;
-      const reason = latest ? `agent "${agentId}" is ${latest.status} and takes no more messages` : `no agent "${agentId}"`;
-      this.logger.warn({ agentId, reason }, 'message rejected');
-      this.messaging.publishEvent({
-        type: 'message.rejected',
-        agentId,
-        playbook: latest?.playbook ?? '',
-        at: new Date(this.clock.now()).toISOString(),
-        messageType: '',
-        reason,
-      });
-      await this.messaging.purgeInbox(agentId);
-    } catch (error) {
-      this.logger.warn({ agentId, err: ensureError(error) }, 'could not reject stray messages');
-    } finally {
-      this.strayChecks.delete(agentId);
+  private async restartAgent(agentId: string, exit: ChildExit | undefined): Promise<RunningAgent> {
+    const previous = this.agents.get(agentId);
+    if (!previous) throw new NotRecoverableError(agentId, 'this host does not know it');
+    const blueprint = this.registry.byName(previous.name);
+    const supervision = {
+      supervisor: this.supervision.supervisorOf(agentId) ?? 'root',
+      restart: 'transient' as RestartType,
+    };
+    const latest = await this.store?.latest(agentId);
+    const after = latest ? { seq: latest.seq, revision: latest.revision } : { seq: 0, revision: undefined };
+    const failure = exit?.reason === 'crash' ? serializeError(exit.error) : undefined;
+    const record = exit?.reason === 'normal' || !this.checkpoints ? undefined : await restartPoint(this.checkpoints, agentId, failure);
+    if (!record && exit?.reason !== 'normal' && this.checkpoints) {
+      throw new NotRecoverableError(agentId, 'no checkpoint from before the crash is kept');
     }
+    const runtime = this.createRuntime(agentId, blueprint, {
+      ...(record ? { snapshot: record.snapshot, inboxCursor: latest && record.inboxCursor } : { input: this.inputs.get(agentId) }),
+      after,
+      supervision,
+    });
+    await runtime.persistNew(record ? `restarted from checkpoint ${record.seq}` : 'restarted afresh');
+    this.agents.set(agentId, runtime);
+    this.emit(agentId, blueprint.name, {
+      type: 'restarted',
+      seq: record?.seq ?? runtime.status().seq,
+      resumeAt: record ? recordResumeAt(record) : 'the start',
+    });
+    this.logger.warn({ agentId, fromSeq: record?.seq, exit: exit?.reason }, 'agent restarted by its supervisor');
+    runtime.run();
+    return runtime;
   }
 
-  // ---- internals ------------------------------------------------------------------------
+  /** Where a recovered agent goes back: its recorded supervisor if this host has it, else the root. */
+  private supervisionOf(record: CheckpointRecord): { supervisor: string; restart: RestartType } {
+    const recorded = record.supervision;
+    const supervisor = recorded && this.supervision.tree.has(recorded.supervisor) ? recorded.supervisor : 'root';
+    return { supervisor, restart: recorded?.restart ?? 'transient' };
+  }
 
   private createRuntime(
     agentId: string,
@@ -356,6 +457,7 @@ export class Host implements AgentDirectory {
       after: CheckpointPosition;
       resumeStopped?: boolean | undefined;
       inboxCursor?: number | undefined;
+      supervision?: { supervisor: string; restart: RestartType } | undefined;
     },
   ): RunningAgent {
     const writer =
@@ -368,6 +470,7 @@ export class Host implements AgentDirectory {
         owner: this.id,
         now: () => this.clock.now(),
         after: start.after,
+        ...(start.supervision ? { supervision: start.supervision } : {}),
       });
     return createRunningAgent(blueprint, {
       agentId,
@@ -426,6 +529,7 @@ export class Host implements AgentDirectory {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new PlaybooksError('HOST_CLOSED', 'this host is closed');
+    if (this.closed) throw new PlaybooksError(ErrorCode.HostClosed, 'this host is closed');
+    if (this.draining) throw new PlaybooksError(ErrorCode.HostClosed, 'this host is shutting down and takes no new work');
   }
 }

@@ -1,0 +1,182 @@
+import type { Clock } from '../actors/clock.js';
+import type { AgentEventBody } from '../actors/events.js';
+import type { RunningAgent } from '../actors/running-agent.js';
+import type { SupervisorConfig } from '../config.js';
+import { AgentStoppedError, ensureError, HostClosedError, type PlaybooksError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { agentChild, exitOf } from './agent-supervision.js';
+import { ROOT_SUPERVISOR, SupervisionTree, type SupervisorSpec } from './supervision-tree.js';
+import type { ChildExit, RestartType, SupervisorEvent, SupervisorTree } from './supervisor.js';
+
+/** What supervised agents need from their host. */
+export interface AgentRestarter {
+  /** Runs the agent again after `exit`: from its last good checkpoint, or afresh after a normal exit. */
+  restart(agentId: string, exit: ChildExit | undefined): Promise<RunningAgent>;
+  quarantine(agentId: string, error: PlaybooksError): void;
+  emit(agentId: string, body: AgentEventBody): void;
+}
+
+interface Outcome {
+  promise: Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+  settled: boolean;
+  /** The error of the last run that crashed, reported if the supervisor gives up. */
+  lastError?: Error;
+}
+
+/**
+ * The host's agents under supervision: each agent is a child of a supervisor in the host's
+ * tree, restarted from its last good checkpoint when it crashes. An agent's result is its
+ * final outcome across restarts: it settles when the agent completes, is stopped or
+ * quarantined, or its supervisor gives up on it.
+ */
+export class SupervisedAgents {
+  readonly tree: SupervisionTree;
+  private readonly outcomes = new Map<string, Outcome>();
+  private escalation: Error | undefined;
+
+  constructor(
+    config: SupervisorConfig,
+    clock: Clock,
+    private readonly logger: Logger,
+    private readonly host: AgentRestarter,
+  ) {
+    this.tree = new SupervisionTree(
+      config,
+      clock,
+      logger,
+      (event) => this.onSupervisorEvent(event),
+      (error) => {
+        this.escalation = error;
+        this.logger.error({ err: error }, 'the root supervisor escalated: this host gives up its agents');
+        for (const [agentId] of this.outcomes) this.giveUp(agentId);
+      },
+    );
+  }
+
+  /** Set once the root supervisor exceeded its restart intensity. */
+  get escalated(): Error | undefined {
+    return this.escalation;
+  }
+
+  /** Supervises a run that just started (spawned or recovered) under `supervisor`. */
+  async supervise(agentId: string, run: RunningAgent, options: { restart: RestartType; supervisor?: string | undefined }): Promise<void> {
+    this.watch(agentId, run);
+    const spec = agentChild({
+      agentId,
+      restart: options.restart,
+      firstRun: run,
+      restartAgent: async (exit) => {
+        const next = await this.host.restart(agentId, exit);
+        this.watch(agentId, next);
+        return next;
+      },
+    });
+    await this.tree.addAgent(options.supervisor ?? ROOT_SUPERVISOR, spec);
+  }
+
+  /** Follows an unsupervised run (durability-independent: its outcome is its result). */
+  track(agentId: string, run: RunningAgent): void {
+    this.watch(agentId, run);
+  }
+
+  /** The agent's final outcome. */
+  result(agentId: string): Promise<unknown> | undefined {
+    return this.outcomes.get(agentId)?.promise;
+  }
+
+  restarts(agentId: string): number {
+    return this.tree.restartsOf(agentId);
+  }
+
+  supervisorOf(agentId: string): string | undefined {
+    return this.tree.supervisorOf(agentId);
+  }
+
+  addSupervisor(id: string, spec: SupervisorSpec): Promise<void> {
+    return this.tree.addSupervisor(id, spec);
+  }
+
+  describe(): SupervisorTree {
+    return this.tree.describe();
+  }
+
+  /** The host closes: pending outcomes end with `HostClosedError`. */
+  close(): void {
+    for (const [agentId, outcome] of this.outcomes) this.settle(agentId, outcome, new HostClosedError(agentId));
+  }
+
+  private outcomeOf(agentId: string): Outcome {
+    let outcome = this.outcomes.get(agentId);
+    if (!outcome || outcome.settled) {
+      let resolve!: (value: unknown) => void;
+      let reject!: (error: Error) => void;
+      const promise = new Promise<unknown>((res, rej) => ((resolve = res), (reject = rej)));
+      promise.catch(() => undefined); // an outcome nobody asks for is not an unhandled rejection
+      outcome = { promise, resolve, reject, settled: false };
+      this.outcomes.set(agentId, outcome);
+    }
+    return outcome;
+  }
+
+  private watch(agentId: string, run: RunningAgent): void {
+    const outcome = this.outcomeOf(agentId);
+    run.result().then(
+      (value) => this.settle(agentId, outcome, undefined, value),
+      (thrown: unknown) => {
+        const error = ensureError(thrown);
+        const exit = exitOf(error);
+        if (error instanceof AgentStoppedError) return this.settle(agentId, outcome, error);
+        if (exit.reason === 'quarantine') {
+          this.host.quarantine(agentId, error as PlaybooksError);
+          return this.settle(agentId, outcome, error);
+        }
+        if (exit.reason === 'crash') outcome.lastError = error;
+        // A crash, or a stop by the supervisor itself: the supervisor decides (see onSupervisorEvent).
+        if (!this.tree.supervisorOf(agentId)) this.settle(agentId, outcome, error);
+      },
+    );
+  }
+
+  private onSupervisorEvent(event: SupervisorEvent): void {
+    if (event.type === 'child.restarting') {
+      this.host.emit(event.child, { type: 'supervisor.restarting', supervisor: event.supervisor, restarts: event.restarts, delayMs: event.delayMs });
+    } else if (event.type === 'escalated') {
+      this.host.emit(event.supervisor, { type: 'supervisor.escalated', supervisor: event.supervisor, reason: event.reason });
+    } else if (event.type === 'child.exited' && this.outcomes.has(event.child)) {
+      // The supervisor has judged the exit once its current operation is done.
+      setImmediate(() => {
+        const child = this.childInfo(event.child);
+        if (!child || child.state === 'exited' || child.state === 'stopped') this.giveUp(event.child);
+      });
+    }
+  }
+
+  private giveUp(agentId: string): void {
+    const outcome = this.outcomes.get(agentId);
+    if (!outcome || outcome.settled) return;
+    this.settle(agentId, outcome, outcome.lastError ?? this.escalation ?? new HostClosedError(agentId));
+  }
+
+  private childInfo(agentId: string): { state: string } | undefined {
+    const find = (tree: SupervisorTree): { state: string } | undefined => {
+      for (const child of tree.children) {
+        if (child.id === agentId && child.type === 'worker') return child;
+        const nested = child.supervisor && find(child.supervisor);
+        if (nested) return nested;
+      }
+      return undefined;
+    };
+    return find(this.tree.describe());
+  }
+
+  private settle(agentId: string, outcome: Outcome, error: Error | undefined, value?: unknown): void {
+    if (outcome.settled) return;
+    outcome.settled = true;
+    if (error) outcome.reject(error);
+    else outcome.resolve(value);
+    // A finished child no longer needs a place in the tree (a quarantined or failed one keeps it, for the record).
+    if (!error || error instanceof AgentStoppedError) setImmediate(() => this.tree.removeAgent(agentId));
+  }
+}
