@@ -17,7 +17,12 @@ import type { NatsConnection } from '@nats-io/transport-node';
  */
 export async function createHost(options: HostOptions = {}): Promise<Host> {
   const base = options.configFile ? loadConfig(options.configFile) : defaultConfig();
-  const config = withOptions(base, { durability: options.durability, nats: options.nats });
+  const config = withOptions(base, {
+    durability: options.durability,
+    nats: options.nats,
+    supervisor: options.supervisor,
+    dashboard: options.dashboard,
+  });
   const hostId = options.hostId ?? randomUUID();
   const logger = (options.logger ?? createDefaultLogger()).child({ hostId });
   const usesNats = config.nats.enabled || config.durability.storage === 'nats' || options.natsConnection !== undefined;

@@ -5,7 +5,7 @@ import { validateAgentId } from '../actors/definitions.js';
 import type { AgentEventBody, AgentLifecycleEvent } from '../actors/events.js';
 import type { Playbook } from '../actors/playbook.js';
 import { serializeError, toJournalValue } from '../actors/serialize.js';
-import type { DurabilityConfig, NatsConfig, PlaybooksConfig } from '../config.js';
+import type { DashboardConfig, DurabilityConfig, NatsConfig, PlaybooksConfig, SupervisorConfig } from '../config.js';
 import {
   AgentExistsError,
   AgentNotFoundError,
@@ -45,6 +45,10 @@ export interface HostOptions {
   store?: CheckpointStore;
   /** Overrides the `[nats]` section, in camelCase (`{ enabled: true, servers: […] }`, …). */
   nats?: Partial<NatsConfig>;
+  /** Overrides the `[supervisor]` section (the root supervisor), in camelCase. */
+  supervisor?: Partial<SupervisorConfig>;
+  /** Overrides the `[dashboard]` section, in camelCase. */
+  dashboard?: Partial<DashboardConfig>;
   /** An open NATS connection to use (the host does not close it); implies NATS messaging. */
   natsConnection?: NatsConnection;
   /** Playbooks this host can spawn and recover (more can be added with `register`). */
