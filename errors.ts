@@ -34,6 +34,8 @@ export const ErrorCode = {
   HostClosed: 'HOST_CLOSED',
   /** A durable primitive that needs a running agent was called outside a playbook. */
   OutsideAgent: 'OUTSIDE_AGENT',
+  /** A supervisor exceeded its restart intensity and gave up on its children. */
+  SupervisorEscalated: 'SUPERVISOR_ESCALATED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

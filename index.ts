@@ -13,8 +13,26 @@ export type { AgentLifecycleEvent } from './actors/events.js';
 export type { Frame, JournalEntry, PendingWait } from './actors/journal.js';
 export type { SerializedError } from './actors/serialize.js';
 
-export { Host, type HostOptions, type AgentEventListener } from './supervisor/host.js';
-export { createHost } from './supervisor/create-host.js';
+export { Host, type HostOptions, type SpawnOptions, type AgentEventListener } from './supervisor/host.js';
+export { createHost, startHost } from './supervisor/create-host.js';
+export type { StartOptions, HostServices } from './supervisor/host-services.js';
+export {
+  Supervisor,
+  supervisorChild,
+  SupervisorEscalatedError,
+  type ChildExit,
+  type ChildHandle,
+  type ChildSpec,
+  type ChildInfo,
+  type RestartType,
+  type SupervisorStrategy,
+  type SupervisorOptions,
+  type SupervisorTree,
+  type SupervisorEvent,
+  type BackoffOptions,
+} from './supervisor/supervisor.js';
+export type { SupervisorSpec } from './supervisor/supervision-tree.js';
+export type { AgentSummary, HostSummary } from './supervisor/dashboard/types.js';
 export { AgentRef } from './supervisor/agent-ref.js';
 
 export type { CheckpointStore, StoredCheckpoint } from './persistence/checkpoint-store.js';

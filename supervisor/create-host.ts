@@ -8,6 +8,7 @@ import { FileCheckpointStore } from '../persistence/file-store.js';
 import { MemoryCheckpointStore } from '../persistence/memory-store.js';
 import { NatsKvCheckpointStore } from '../persistence/nats-kv-store.js';
 import { Host, type HostOptions } from './host.js';
+import type { StartOptions } from './host-services.js';
 import type { NatsConnection } from '@nats-io/transport-node';
 
 /**
@@ -53,6 +54,18 @@ export async function createHost(options: HostOptions = {}): Promise<Host> {
     if (ownsConnection) await connection?.close();
     throw error;
   }
+}
+
+/** `createHost(options)`, then `host.start(start)`: recovery, dashboard, heartbeats, signals. */
+export async function startHost(options: HostOptions & { start?: StartOptions } = {}): Promise<Host> {
+  const host = await createHost(options);
+  try {
+    await host.start(options.start);
+  } catch (error) {
+    await host.close();
+    throw error;
+  }
+  return host;
 }
 
 async function storeFor(config: PlaybooksConfig, connection: NatsConnection | undefined): Promise<CheckpointStore> {

@@ -29,8 +29,6 @@ export interface HeartbeatsOptions {
   agents: () => AgentSummary[];
   /** Time between heartbeats, in ms. Default 2,000. */
   intervalMs?: number;
-  /** Called when a host appears or disappears. */
-  onHostsChanged: () => void;
 }
 
 /**
@@ -39,6 +37,7 @@ export interface HeartbeatsOptions {
  */
 export class HostHeartbeats {
   private readonly others = new Map<string, { received: number; heartbeat: Heartbeat }>();
+  private readonly listeners = new Set<() => void>();
   private timer: TimerHandle | undefined;
   private stopped = false;
   private readonly intervalMs: number;
@@ -56,6 +55,12 @@ export class HostHeartbeats {
   stop(): void {
     this.stopped = true;
     if (this.timer) this.options.clock.clearTimer(this.timer);
+  }
+
+  /** Calls `listener` when a host appears or disappears; returns an unsubscribe function. */
+  onHostsChanged(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Other hosts heard from recently, with how long ago. */
@@ -104,7 +109,11 @@ export class HostHeartbeats {
     if (heartbeat.hostId === this.options.hostId) return;
     const known = this.others.has(heartbeat.hostId);
     this.others.set(heartbeat.hostId, { received: this.options.clock.now(), heartbeat });
-    if (!known) this.options.onHostsChanged();
+    if (!known) this.hostsChanged();
+  }
+
+  private hostsChanged(): void {
+    for (const listener of this.listeners) listener();
   }
 
   private forgetSilentHosts(): void {
@@ -112,7 +121,7 @@ export class HostHeartbeats {
     for (const [hostId, { received }] of this.others) {
       if (received < cutoff) {
         this.others.delete(hostId);
-        this.options.onHostsChanged();
+        this.hostsChanged();
       }
     }
   }

@@ -33,6 +33,7 @@ import { serveControl } from '../messaging/control-service.js';
 import { StrayMessages } from '../messaging/stray-messages.js';
 import { restartPoint } from './restart-point.js';
 import { SupervisedAgents } from './supervised-agents.js';
+import { HostServices, type StartOptions } from './host-services.js';
 import type { SupervisorSpec } from './supervision-tree.js';
 import type { ChildExit, RestartType, SupervisorTree } from './supervisor.js';
 
@@ -120,6 +121,8 @@ export class Host implements AgentDirectory {
 
   /** Set when the host talks NATS: inboxes, events and the control API. */
   readonly messaging: NatsMessaging | undefined;
+  /** Set once `start()` ran: the dashboard, heartbeats and metrics. */
+  services: HostServices | undefined;
 
   /** Use `createHost`. */
   constructor(config: PlaybooksConfig, options: HostOptions, wiring: HostWiring) {
@@ -220,6 +223,18 @@ export class Host implements AgentDirectory {
     return this.recovery.recoverAll();
   }
 
+  /**
+   * Starts the host's services: recovers its unfinished agents, serves the dashboard, health
+   * and metrics, sends heartbeats (with NATS) and, if asked, drains on SIGTERM.
+   */
+  async start(options: StartOptions = {}): Promise<HostServices> {
+    this.assertOpen();
+    if (this.services) return this.services;
+    this.services = new HostServices(this);
+    await this.services.start(options, this.logger);
+    return this.services;
+  }
+
   /** Calls `listener` with every lifecycle event of every agent; returns an unsubscribe function. */
   onEvent(listener: AgentEventListener): () => void {
     this.listeners.add(listener);
@@ -233,6 +248,7 @@ export class Host implements AgentDirectory {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.services?.close();
     this.supervision.close();
     await Promise.all([...this.agents.values()].map((runtime) => runtime.detach()));
     await this.supervision.tree.stop();

@@ -1,4 +1,4 @@
-import { PlaybooksError, ValidationError } from '../errors.js';
+import { ErrorCode, PlaybooksError, ValidationError } from '../errors.js';
 
 /**
  * The restart intensity of a supervisor: how many restarts it made in a sliding window. Past
@@ -47,6 +47,6 @@ export class SupervisorEscalatedError extends PlaybooksError {
     readonly supervisorId: string,
     reason: string,
   ) {
-    super('SUPERVISOR_ESCALATED', `supervisor "${supervisorId}" escalated: ${reason}`);
+    super(ErrorCode.SupervisorEscalated, `supervisor "${supervisorId}" escalated: ${reason}`);
   }
 }
