@@ -13,6 +13,8 @@ export interface StartOptions {
   dashboard?: boolean;
   /** Drain (`host.drain()`) and exit on SIGTERM and SIGINT. Default false. */
   handleSignals?: boolean;
+  /** Time between this host's heartbeats to the other hosts of its namespace, in ms. Default 2,000. */
+  heartbeatIntervalMs?: number;
 }
 
 /** What a started host runs next to its agents. */
@@ -36,6 +38,7 @@ export class HostServices {
         clock: host.clock,
         logger,
         agents: () => this.observability.summaries(),
+        ...(options.heartbeatIntervalMs ? { intervalMs: options.heartbeatIntervalMs } : {}),
       });
       this.heartbeats.start();
     }

@@ -94,13 +94,13 @@ async function handle(
     const health = app.health();
     return json(response, health.ok ? 200 : 503, health);
   }
+  // The page holds no data (it asks the API, with the token from its URL), so it is served to anyone.
+  if (path === '/' && method === 'GET') return send(response, 200, 'text/html; charset=utf-8', dashboardPage());
   if (options.token && !authorized(request, url, options.token)) {
     return json(response, 401, { error: { code: 'UNAUTHORIZED', message: 'a valid token is required (Authorization: Bearer <token>, or ?token=)' } });
   }
   if (method === 'GET') {
     switch (path) {
-      case '/':
-        return send(response, 200, 'text/html; charset=utf-8', dashboardPage());
       case '/readyz': {
         const readiness = await app.readiness();
         return json(response, readiness.ok ? 200 : 503, readiness);

@@ -27,8 +27,12 @@ async function dashboardHost(options: { token?: string } = {}): Promise<{ host: 
   });
   const services = await host.start();
   const url = services.dashboard!.url;
-  const headers = options.token ? { authorization: `Bearer ${options.token}` } : {};
-  return { host, url, api: (path, init = {}) => fetch(new URL(path, url), { ...init, headers: { ...headers, ...init.headers } }) };
+  const headers: Record<string, string> = options.token ? { authorization: `Bearer ${options.token}` } : {};
+  return {
+    host,
+    url,
+    api: (path, init = {}) => fetch(new URL(path, url), { ...init, headers: { ...headers, ...(init.headers as Record<string, string> | undefined) } }),
+  };
 }
 
 describe('health, metrics and the dashboard API', () => {

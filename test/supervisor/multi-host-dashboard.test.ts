@@ -1,0 +1,48 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { playbook, receive, type Host } from 'durable-playbooks';
+import { hostsClosedAfterEach, until } from '../helpers/hosts.js';
+import { startNatsServer, type NatsServer } from '../helpers/nats-server.js';
+
+const newHost = hostsClosedAfterEach();
+let server: NatsServer;
+beforeAll(async () => {
+  server = await startNatsServer();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+const Idle = playbook('Idle', async () => receive('never'));
+
+async function hostNamed(hostId: string): Promise<{ host: Host; url: string }> {
+  const host = await newHost({
+    hostId,
+    durability: { storage: 'nats' },
+    nats: { servers: [server.url], namespace: 'fleet', bucket: 'cp-fleet' },
+    dashboard: { port: 0 },
+    playbooks: [Idle],
+  });
+  const services = await host.start({ heartbeatIntervalMs: 100 });
+  return { host, url: services.dashboard!.url };
+}
+
+describe('several hosts in one namespace', () => {
+  it("each host's dashboard shows every host and their agents (heartbeats over NATS)", async () => {
+    const a = await hostNamed('host-a');
+    const b = await hostNamed('host-b');
+    await a.host.spawn(Idle, { id: 'on-a' });
+    await b.host.spawn(Idle, { id: 'on-b' });
+    const overview = async (url: string) => (await (await fetch(new URL('/api/overview', url))).json()) as { hosts: { hostId: string; self: boolean; agents: number }[] };
+    await until(async () => (await overview(a.url)).hosts.length === 2 && (await overview(a.url)).hosts[1]?.agents === 1, 5_000, 'host-a to hear host-b');
+    expect((await overview(a.url)).hosts.map((h) => [h.hostId, h.self, h.agents])).toEqual([
+      ['host-a', true, 1],
+      ['host-b', false, 1],
+    ]);
+    const agents = (await (await fetch(new URL('/api/agents', a.url))).json()) as { agents: { agentId: string; host: string }[] };
+    expect(agents.agents.map((x) => [x.agentId, x.host]).sort()).toEqual([
+      ['on-a', 'host-a'],
+      ['on-b', 'host-b'],
+    ]);
+    await until(async () => (await overview(b.url)).hosts.some((h) => h.hostId === 'host-a'), 5_000, 'host-b to hear host-a');
+  });
+});
