@@ -1,5 +1,6 @@
 import type { AgentLifecycleEvent } from '../actors/events.js';
 import type { AgentStatus } from '../actors/running-agent.js';
+import type { SerializedError } from '../actors/serialize.js';
 import type { Host } from './host.js';
 import type { AgentSummary } from './dashboard/types.js';
 import { MetricsRegistry } from './metrics.js';
@@ -14,6 +15,8 @@ const CHECKPOINT_SECONDS_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.00
 export class HostObservability {
   readonly metrics = new MetricsRegistry();
   private readonly lastCheckpointAt = new Map<string, number>();
+  /** The last failure of each agent, shown even after its supervisor restarted it. */
+  private readonly lastErrors = new Map<string, AgentSummary['lastError']>();
   private readonly unsubscribe: () => void;
 
   constructor(private readonly host: Host) {
@@ -56,6 +59,7 @@ export class HostObservability {
           break;
         case 'failed':
           failures.inc({ playbook: event.playbook });
+          this.lastErrors.set(event.agentId, errorSummary(event.error));
           break;
         case 'message.rejected':
           rejected.inc();
@@ -81,7 +85,7 @@ export class HostObservability {
       seq: status.seq,
       lastCheckpointAgeMs: at === undefined ? null : Math.max(0, this.host.clock.now() - at),
       restarts: status.restarts ?? 0,
-      lastError: status.error ? { name: status.error.name, message: status.error.message, ...(status.error.code ? { code: status.error.code } : {}) } : null,
+      lastError: status.error ? errorSummary(status.error) : (this.lastErrors.get(status.agentId) ?? null),
       callStack: status.callStack,
       quarantined: status.quarantined === true,
       supervisor: status.supervisor ?? null,
@@ -97,4 +101,8 @@ export function countStates(agents: { state: string }[]): Record<(typeof STATES)
   const counts = { running: 0, waiting: 0, completed: 0, failed: 0, stopped: 0 };
   for (const agent of agents) if (agent.state in counts) counts[agent.state as keyof typeof counts]++;
   return counts;
+}
+
+function errorSummary(error: SerializedError): NonNullable<AgentSummary['lastError']> {
+  return { name: error.name, message: error.message, ...(error.code ? { code: error.code } : {}) };
 }

@@ -34,6 +34,9 @@ interface Outcome {
 export class SupervisedAgents {
   readonly tree: SupervisionTree;
   private readonly outcomes = new Map<string, Outcome>();
+  /** Kept after an agent leaves the tree (it completed or was stopped), for its record. */
+  private readonly restartCounts = new Map<string, number>();
+  private readonly lastSupervisor = new Map<string, string>();
   private escalation: Error | undefined;
 
   constructor(
@@ -73,7 +76,9 @@ export class SupervisedAgents {
         return next;
       },
     });
-    await this.tree.addAgent(options.supervisor ?? ROOT_SUPERVISOR, spec);
+    const supervisor = options.supervisor ?? ROOT_SUPERVISOR;
+    this.lastSupervisor.set(agentId, supervisor);
+    await this.tree.addAgent(supervisor, spec);
   }
 
   /** Follows an unsupervised run (durability-independent: its outcome is its result). */
@@ -86,12 +91,14 @@ export class SupervisedAgents {
     return this.outcomes.get(agentId)?.promise;
   }
 
+  /** Restarts of the agent by its supervisors, on this host. */
   restarts(agentId: string): number {
-    return this.tree.restartsOf(agentId);
+    return this.restartCounts.get(agentId) ?? 0;
   }
 
+  /** The supervisor the agent runs (or last ran) under. */
   supervisorOf(agentId: string): string | undefined {
-    return this.tree.supervisorOf(agentId);
+    return this.tree.supervisorOf(agentId) ?? this.lastSupervisor.get(agentId);
   }
 
   addSupervisor(id: string, spec: SupervisorSpec): Promise<void> {
@@ -141,6 +148,7 @@ export class SupervisedAgents {
 
   private onSupervisorEvent(event: SupervisorEvent): void {
     if (event.type === 'child.restarting') {
+      if (this.outcomes.has(event.child)) this.restartCounts.set(event.child, (this.restartCounts.get(event.child) ?? 0) + 1);
       this.host.emit(event.child, { type: 'supervisor.restarting', supervisor: event.supervisor, restarts: event.restarts, delayMs: event.delayMs });
     } else if (event.type === 'escalated') {
       this.host.emit(event.supervisor, { type: 'supervisor.escalated', supervisor: event.supervisor, reason: event.reason });
