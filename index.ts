@@ -7,13 +7,14 @@ export { stepContext, type StepContext } from './actors/context.js';
 export type { PayloadSchema } from './actors/durable-calls.js';
 export type { Duration } from './actors/duration.js';
 export { ManualClock, systemClock, type Clock, type TimerHandle } from './actors/clock.js';
-export type { AgentStatus } from './actors/agent-runtime.js';
+export type { AgentStatus } from './actors/running-agent.js';
 export { AgentState } from './actors/agent-machine.js';
 export type { AgentLifecycleEvent } from './actors/events.js';
 export type { Frame, JournalEntry, PendingWait } from './actors/journal.js';
 export type { SerializedError } from './actors/serialize.js';
 
-export { Host, type HostOptions, type SpawnOptions, type AgentEventListener } from './supervisor/host.js';
+export { Host } from './supervisor/host.js';
+export type { HostOptions, SpawnOptions, AgentEventListener } from './supervisor/host-options.js';
 export { createHost, startHost } from './supervisor/create-host.js';
 export type { StartOptions, HostServices } from './supervisor/host-services.js';
 export {

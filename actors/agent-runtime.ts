@@ -13,7 +13,8 @@ import type { CheckpointWriter } from '../persistence/checkpoint-writer.js';
 import type { PersistedAgentSnapshot } from '../persistence/envelope.js';
 import { agentMachine, describeEvent, isFinished, stateOf, type AgentContext, type AgentEvent, type AgentState, type InboxMessage } from './agent-machine.js';
 import { CheckpointPipeline, type CheckpointContent, type CheckpointSource } from './checkpoint-pipeline.js';
-import type { Clock, TimerHandle } from './clock.js';
+import { AgentWaits } from './agent-waits.js';
+import type { Clock } from './clock.js';
 import { execution, type FrameCursor } from './context.js';
 import type { PlaybookDefinition } from './definitions.js';
 import type { AgentEventBody } from './events.js';
@@ -21,8 +22,6 @@ import type { AgentStatus, RunningAgent } from './running-agent.js';
 import { AgentInbox, type InboxChannel, type InboxMessageBody, type InboxSink } from '../messaging/agent-inbox.js';
 import { callStack, findEntry, findFrame, sortedPositions, type CallSite, type JournalEntry } from './journal.js';
 import { deserializeError, serializeError, toJournalValue, type SerializedError } from './serialize.js';
-
-export type { AgentStatus } from './running-agent.js';
 
 export interface AgentRuntimeOptions {
   agentId: string;
@@ -75,8 +74,7 @@ export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink {
   private readonly writer: CheckpointWriter | undefined;
   private readonly abort = new AbortController();
   private readonly pipeline: CheckpointPipeline | undefined;
-  private readonly timers = new Set<TimerHandle>();
-  private readonly messageWaiters = new Set<() => void>();
+  private readonly armed: AgentWaits;
   private readonly outcome: Promise<unknown>;
   private settle!: { resolve: (value: unknown) => void; reject: (error: Error) => void };
   private halted: HaltReason | undefined;
@@ -93,6 +91,7 @@ export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink {
     this.definition = options.definition;
     this.writer = options.writer;
     this.clock = options.clock;
+    this.armed = new AgentWaits(options.clock);
     this.logger = options.logger;
     this.emit = options.emit;
     this.sendToAgent = options.sendToAgent;
@@ -249,7 +248,7 @@ export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink {
     const message: Omit<InboxMessage, 'id'> = { type: body.type, payload: body.payload, sentAt: this.clock.now() };
     if (body.msgId !== undefined) message.msgId = body.msgId;
     this.record({ type: 'MESSAGE.SENT', message });
-    for (const wake of this.messageWaiters) wake();
+    this.armed.messageArrived();
     return true;
   }
 
@@ -323,23 +322,9 @@ export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink {
     return false;
   }
 
-  /** Resolves at `until` (epoch ms) on the agent's clock. */
-  waitUntil(until: number): Promise<void> {
-    return new Promise((resolve) => this.armTimer(resolve, until - this.clock.now()));
-  }
-
-  /** Resolves when a message arrives or at `until`, whichever comes first. */
-  waitForMessage(until: number | undefined): Promise<void> {
-    return new Promise((resolve) => {
-      let timer: TimerHandle | undefined;
-      const wake = (): void => {
-        this.messageWaiters.delete(wake);
-        if (timer) this.disarmTimer(timer);
-        resolve();
-      };
-      this.messageWaiters.add(wake);
-      if (until !== undefined) timer = this.armTimer(wake, until - this.clock.now());
-    });
+  /** The agent's armed timers and message waiters. */
+  get waits(): AgentWaits {
+    return this.armed;
   }
 
   firstMessage(type: string): InboxMessage | undefined {
@@ -348,26 +333,9 @@ export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink {
 
   // ---- internals -------------------------------------------------------------------------
 
-  private armTimer(callback: () => void, delayMs: number): TimerHandle {
-    if (this.halted) return {};
-    const timer = this.clock.setTimer(() => {
-      this.timers.delete(timer);
-      callback();
-    }, delayMs);
-    this.timers.add(timer);
-    return timer;
-  }
-
-  private disarmTimer(timer: TimerHandle): void {
-    this.clock.clearTimer(timer);
-    this.timers.delete(timer);
-  }
-
   private halt(reason: HaltReason): void {
     this.halted = reason;
-    for (const timer of this.timers) this.clock.clearTimer(timer);
-    this.timers.clear();
-    this.messageWaiters.clear();
+    this.armed.cancelAll();
     this.abort.abort(new AgentStoppedError(this.agentId));
   }
 

@@ -104,7 +104,7 @@ export async function durableSleep(rt: AgentRuntime, frame: FrameCursor, ms: num
     rt.emit({ type: 'waiting', for: 'sleep', name: 'sleep', until });
     await rt.commit();
   }
-  await rt.waitUntil(until);
+  await rt.waits.until(until);
   if (rt.isHalted) return rt.abandon();
   rt.record({ type: 'SLEEP.DONE', at: site });
 }
@@ -161,7 +161,7 @@ export async function durableReceive<T>(
       await rt.commit();
       continue;
     }
-    await rt.waitForMessage(until);
+    await rt.waits.message(until);
     if (rt.isHalted) return rt.abandon();
   }
 }

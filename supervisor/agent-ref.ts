@@ -1,4 +1,4 @@
-import type { AgentStatus } from '../actors/agent-runtime.js';
+import type { AgentStatus } from '../actors/running-agent.js';
 
 /** @internal What an `AgentRef` needs from its host. */
 export interface AgentDirectory {

@@ -5,7 +5,13 @@ import { isStateMachine, MachineAgentRuntime } from '../actors/machine-runtime.j
 import { definitionOf, isPlaybook, type Playbook } from '../actors/playbook.js';
 import type { RunningAgent } from '../actors/running-agent.js';
 import { UnknownPlaybookError, ValidationError } from '../errors.js';
-import type { PersistedAgentSnapshot, PersistedMachineSnapshot } from '../persistence/envelope.js';
+import type { CheckpointRecord, PersistedAgentSnapshot, PersistedMachineSnapshot } from '../persistence/envelope.js';
+import type { Clock } from '../actors/clock.js';
+import type { AgentEventBody } from '../actors/events.js';
+import type { Logger } from '../logger.js';
+import type { NatsMessaging } from '../messaging/nats-messaging.js';
+import type { CheckpointStore } from '../persistence/checkpoint-store.js';
+import { CheckpointWriter, type CheckpointPosition } from '../persistence/checkpoint-writer.js';
 
 /** What an agent can run: a playbook, or a plain XState machine. */
 export type AgentBlueprint =
@@ -44,25 +50,65 @@ export class AgentRegistry {
   }
 }
 
-type CommonOptions = Omit<AgentRuntimeOptions, 'definition' | 'snapshot'>;
+/** How one run of an agent starts: afresh from an input, or from a stored snapshot. */
+export interface RunStart {
+  input?: unknown;
+  snapshot?: CheckpointRecord['snapshot'];
+  /** The agent's newest stored checkpoint, which the run's first write must follow. */
+  after: CheckpointPosition;
+  resumeStopped?: boolean | undefined;
+  inboxCursor?: number | undefined;
+  supervision?: CheckpointRecord['supervision'];
+}
 
-/** Creates the runtime that runs `blueprint` as an agent. */
-export function createRunningAgent(
-  blueprint: AgentBlueprint,
-  options: CommonOptions & { snapshot?: PersistedAgentSnapshot | PersistedMachineSnapshot | undefined },
-): RunningAgent {
-  const { snapshot, ...common } = options;
+/** What every run of every agent of a host shares. */
+export interface RunContext {
+  hostId: string;
+  store: CheckpointStore | undefined;
+  messaging: NatsMessaging | undefined;
+  clock: Clock;
+  logger: Logger;
+  sendToAgent: AgentRuntimeOptions['sendToAgent'];
+  emit: (agentId: string, playbook: string, event: AgentEventBody) => void;
+}
+
+/** Creates the runtime that runs `blueprint` as agent `agentId`, with its checkpoint writer and inbox. */
+export function createRun(context: RunContext, agentId: string, blueprint: AgentBlueprint, start: RunStart): RunningAgent {
+  const writer =
+    context.store &&
+    new CheckpointWriter({
+      store: context.store,
+      agentId,
+      kind: blueprint.kind,
+      playbook: blueprint,
+      owner: context.hostId,
+      now: () => context.clock.now(),
+      after: start.after,
+      ...(start.supervision ? { supervision: start.supervision } : {}),
+    });
+  const common = {
+    agentId,
+    input: start.input,
+    ...(start.resumeStopped ? { resumeStopped: true } : {}),
+    writer,
+    inbox: context.messaging?.channelFor(agentId),
+    inboxCursor: start.inboxCursor,
+    clock: context.clock,
+    logger: context.logger.child({ agentId, playbook: blueprint.name }),
+    emit: (event: AgentEventBody) => context.emit(agentId, blueprint.name, event),
+  };
   if (blueprint.kind === 'machine') {
     return new MachineAgentRuntime({
       ...common,
       machine: blueprint.machine,
-      ...(snapshot ? { snapshot: snapshot as PersistedMachineSnapshot } : {}),
+      ...(start.snapshot ? { snapshot: start.snapshot as PersistedMachineSnapshot } : {}),
     });
   }
   return new AgentRuntime({
     ...common,
+    sendToAgent: context.sendToAgent,
     definition: blueprint.definition,
-    ...(snapshot ? { snapshot: snapshot as PersistedAgentSnapshot } : {}),
+    ...(start.snapshot ? { snapshot: start.snapshot as PersistedAgentSnapshot } : {}),
   });
 }
 

@@ -7,7 +7,8 @@ import type { CheckpointStore } from '../persistence/checkpoint-store.js';
 import { FileCheckpointStore } from '../persistence/file-store.js';
 import { MemoryCheckpointStore } from '../persistence/memory-store.js';
 import { NatsKvCheckpointStore } from '../persistence/nats-kv-store.js';
-import { Host, type HostOptions } from './host.js';
+import { Host } from './host.js';
+import type { HostOptions } from './host-options.js';
 import type { StartOptions } from './host-services.js';
 import type { NatsConnection } from '@nats-io/transport-node';
 

@@ -5,7 +5,7 @@ import { validateAgentId } from '../actors/definitions.js';
 import type { AgentEventBody, AgentLifecycleEvent } from '../actors/events.js';
 import type { Playbook } from '../actors/playbook.js';
 import { serializeError, toJournalValue } from '../actors/serialize.js';
-import type { DashboardConfig, DurabilityConfig, NatsConfig, PlaybooksConfig, SupervisorConfig } from '../config.js';
+import type { PlaybooksConfig } from '../config.js';
 import {
   AgentExistsError,
   AgentNotFoundError,
@@ -19,14 +19,13 @@ import {
 } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { NatsMessaging } from '../messaging/nats-messaging.js';
-import type { NatsConnection } from '@nats-io/transport-node';
 import { CheckpointManager } from '../persistence/checkpoint-manager.js';
 import type { CheckpointStore } from '../persistence/checkpoint-store.js';
-import { CheckpointWriter, type CheckpointPosition } from '../persistence/checkpoint-writer.js';
 import type { CheckpointRecord } from '../persistence/envelope.js';
 import { RecoveryCoordinator, type RecoveryReport } from '../persistence/recovery-coordinator.js';
 import { AgentRef, type AgentDirectory } from './agent-ref.js';
-import { AgentRegistry, createRunningAgent, type AgentBlueprint, type Spawnable } from './agent-registry.js';
+import type { AdoptOptions, AgentEventListener, HostOptions, HostWiring, SpawnOptions } from './host-options.js';
+import { AgentRegistry, createRun, type AgentBlueprint, type RunContext, type RunStart, type Spawnable } from './agent-registry.js';
 import { recordResumeAt } from '../persistence/record-views.js';
 import type { AnyStateMachine } from 'xstate';
 import { serveControl } from '../messaging/control-service.js';
@@ -36,63 +35,6 @@ import { SupervisedAgents } from './supervised-agents.js';
 import { HostServices, type StartOptions } from './host-services.js';
 import type { SupervisorSpec } from './supervision-tree.js';
 import type { ChildExit, RestartType, SupervisorTree } from './supervisor.js';
-
-export interface HostOptions {
-  /** Path of a `playbooks.toml`. Default: none (built-in defaults, file store in ./.checkpoints). */
-  configFile?: string;
-  /** Overrides the `[durability]` section, in camelCase (`{ enabled: false }`, `{ storagePath }`, …). */
-  durability?: Partial<DurabilityConfig>;
-  /** A checkpoint store to use instead of the one `durability.storage` names. */
-  store?: CheckpointStore;
-  /** Overrides the `[nats]` section, in camelCase (`{ enabled: true, servers: […] }`, …). */
-  nats?: Partial<NatsConfig>;
-  /** Overrides the `[supervisor]` section (the root supervisor), in camelCase. */
-  supervisor?: Partial<SupervisorConfig>;
-  /** Overrides the `[dashboard]` section, in camelCase. */
-  dashboard?: Partial<DashboardConfig>;
-  /** An open NATS connection to use (the host does not close it); implies NATS messaging. */
-  natsConnection?: NatsConnection;
-  /** Playbooks this host can spawn and recover (more can be added with `register`). */
-  playbooks?: Playbook<never, unknown>[];
-  /** Default: pino on stderr at `PLAYBOOKS_LOG_LEVEL` (default "info"). */
-  logger?: Logger;
-  /** Default: the system clock. Tests pass a `ManualClock`. */
-  clock?: Clock;
-  /** Identifies this host in logs and checkpoints. Default: a random UUID. */
-  hostId?: string;
-}
-
-export type AgentEventListener = (event: AgentLifecycleEvent) => void;
-
-export interface SpawnOptions<Input> {
-  /** Default: a random UUID. 1–128 of A-Z a-z 0-9 _ - */
-  id?: string;
-  input?: Input;
-  /** How the agent's supervisor restarts it: "transient" (default) after a crash, "permanent" after any exit, "temporary" never. */
-  restart?: RestartType;
-  /** The supervisor to run under (made with `host.supervisor`). Default "root". */
-  supervisor?: string;
-}
-
-/** @internal What `createHost` resolved (it is async; the constructor is not). */
-export interface HostWiring {
-  hostId: string;
-  logger: Logger;
-  store: CheckpointStore | undefined;
-  messaging: NatsMessaging | undefined;
-}
-
-/** Options of `adopt`, the one way an agent's run starts from a stored snapshot. */
-export interface AdoptOptions {
-  /** The checkpoint whose snapshot the agent resumes from. */
-  record: CheckpointRecord;
-  /** The agent's newest stored checkpoint, which its next write must follow. */
-  after: CheckpointPosition;
-  /** Resume a stopped agent. */
-  resumeStopped?: boolean;
-  /** Write the first checkpoint before running (a fork: a new agent from an old snapshot). */
-  persistFirst?: boolean;
-}
 
 /**
  * Runs agents: spawns them, hands them messages, checkpoints them through its store, and
@@ -118,6 +60,7 @@ export class Host implements AgentDirectory {
   private readonly inputs = new Map<string, unknown>();
   private readonly supervision: SupervisedAgents;
   private readonly strays: StrayMessages | undefined;
+  private readonly runContext: RunContext;
 
   /** Set when the host talks NATS: inboxes, events and the control API. */
   readonly messaging: NatsMessaging | undefined;
@@ -139,6 +82,15 @@ export class Host implements AgentDirectory {
       quarantine: (agentId, error) => this.quarantine(agentId, this.agents.get(agentId)?.name ?? 'unknown', error),
       emit: (agentId, body) => this.emit(agentId, this.agents.get(agentId)?.name ?? '', body),
     });
+    this.runContext = {
+      hostId: this.id,
+      store: this.store,
+      messaging: this.messaging,
+      clock: this.clock,
+      logger: this.logger,
+      sendToAgent: (target, type, payload, msgId) => this.sendTo(target, type, payload, msgId),
+      emit: (agentId, playbook, event) => this.emit(agentId, playbook, event),
+    };
     this.strays = this.messaging && new StrayMessages(this.messaging, this.checkpoints, this.logger, () => this.clock.now());
     this.register(...(options.playbooks ?? []));
   }
@@ -468,43 +420,8 @@ export class Host implements AgentDirectory {
     return { supervisor, restart: recorded?.restart ?? 'transient' };
   }
 
-  private createRuntime(
-    agentId: string,
-    blueprint: AgentBlueprint,
-    start: {
-      input?: unknown;
-      snapshot?: CheckpointRecord['snapshot'];
-      after: CheckpointPosition;
-      resumeStopped?: boolean | undefined;
-      inboxCursor?: number | undefined;
-      supervision?: { supervisor: string; restart: RestartType } | undefined;
-    },
-  ): RunningAgent {
-    const writer =
-      this.store &&
-      new CheckpointWriter({
-        store: this.store,
-        agentId,
-        kind: blueprint.kind,
-        playbook: blueprint,
-        owner: this.id,
-        now: () => this.clock.now(),
-        after: start.after,
-        ...(start.supervision ? { supervision: start.supervision } : {}),
-      });
-    return createRunningAgent(blueprint, {
-      agentId,
-      input: start.input,
-      snapshot: start.snapshot,
-      ...(start.resumeStopped ? { resumeStopped: true } : {}),
-      writer,
-      inbox: this.messaging?.channelFor(agentId),
-      inboxCursor: start.inboxCursor,
-      sendToAgent: (target, type, payload, msgId) => this.sendTo(target, type, payload, msgId),
-      clock: this.clock,
-      logger: this.logger.child({ agentId, playbook: blueprint.name }),
-      emit: (event) => this.emit(agentId, blueprint.name, event),
-    });
+  private createRuntime(agentId: string, blueprint: AgentBlueprint, start: RunStart): RunningAgent {
+    return createRun(this.runContext, agentId, blueprint, start);
   }
 
   /** The id is taken in the store: same playbook → that agent; another → an error. */
