@@ -46,3 +46,25 @@ describe('several hosts in one namespace', () => {
     await until(async () => (await overview(b.url)).hosts.some((h) => h.hostId === 'host-a'), 5_000, 'host-b to hear host-a');
   });
 });
+
+describe('readiness with NATS', () => {
+  it('/readyz reports NATS and the store down while the server is away, and ready when it is back', async () => {
+    await using nats = await startNatsServer();
+    const host = await newHost({
+      durability: { storage: 'nats' },
+      nats: { servers: [nats.url], namespace: 'ready', bucket: 'cp-ready' },
+      dashboard: { port: 0 },
+    });
+    const url = (await host.start()).dashboard!.url;
+    const ready = async () => {
+      const response = await fetch(new URL('/readyz', url));
+      return { status: response.status, body: (await response.json()) as { checks: Record<string, { ok: boolean }> } };
+    };
+    expect((await ready()).status).toBe(200);
+    await nats.kill('SIGKILL');
+    await until(async () => (await ready()).status === 503, 10_000, '/readyz to fail');
+    expect((await ready()).body.checks.nats?.ok).toBe(false);
+    await nats.restart();
+    await until(async () => (await ready()).status === 200, 15_000, '/readyz to recover');
+  });
+});
