@@ -1,6 +1,6 @@
 // durable-playbooks: the public API. Everything not exported here is internal.
 
-export { playbook, step, type Playbook, type Step } from './actors/playbook.js';
+export { playbook, step, isPlaybook, type Playbook, type Step } from './actors/playbook.js';
 export type { PlaybookOptions, RetryPolicy, StepOptions } from './actors/definitions.js';
 export { sleep, now, random, uuid, receive, send, continueAsNew, type ReceiveOptions } from './actors/primitives.js';
 export { stepContext, type StepContext } from './actors/context.js';
@@ -14,6 +14,7 @@ export type { Frame, JournalEntry, PendingWait } from './actors/journal.js';
 export type { SerializedError } from './actors/serialize.js';
 
 export { Host } from './supervisor/host.js';
+export { isStateMachine } from './actors/machine-runtime.js';
 export type { HostOptions, SpawnOptions, AgentEventListener } from './supervisor/host-options.js';
 export { createHost, startHost } from './supervisor/create-host.js';
 export type { StartOptions, HostServices } from './supervisor/host-services.js';
@@ -41,6 +42,12 @@ export { FileCheckpointStore, type FileCheckpointStoreOptions } from './persiste
 export { MemoryCheckpointStore, type MemoryCheckpointStoreOptions } from './persistence/memory-store.js';
 export { NatsKvCheckpointStore, type NatsKvCheckpointStoreOptions } from './persistence/nats-kv-store.js';
 export { subjects, inboxStreamName } from './messaging/subjects.js';
+export {
+  startPrivateNatsServer,
+  findNatsServer,
+  type PrivateNatsServer,
+  type PrivateNatsServerOptions,
+} from './messaging/private-nats-server.js';
 export { CheckpointManager, type CheckpointSummary } from './persistence/checkpoint-manager.js';
 export {
   RecoveryCoordinator,

@@ -26,6 +26,7 @@ interface LargeSnapshotRef {
 }
 
 const KV_MAX_HISTORY = 64;
+const STORE_REQUEST_TIMEOUT_MS = 2_000;
 // Room for the message headers next to a value that fills max_payload.
 const PAYLOAD_HEADROOM = 16 * 1024;
 const encoder = new TextEncoder();
@@ -60,8 +61,10 @@ export class NatsKvCheckpointStore implements CheckpointStore {
     const bucket = options.bucket ?? 'playbooks-checkpoints';
     const keepLastN = Math.min(options.keepLastN ?? 10, KV_MAX_HISTORY);
     const replicas = options.replicas ?? 1;
-    const js = jetstream(nc);
-    const jsm = await jetstreamManager(nc);
+    // A save that gets no answer (the server is down) fails after this, and is retried:
+    // the agent's status says the store is unreachable instead of hanging on a long timeout.
+    const js = jetstream(nc, { timeout: STORE_REQUEST_TIMEOUT_MS });
+    const jsm = await jetstreamManager(nc, { timeout: STORE_REQUEST_TIMEOUT_MS });
     const kv = await new Kvm(js).create(bucket, { history: keepLastN, replicas });
     await matchHistory(jsm, bucket, keepLastN);
     const objects = await new Objm(js).create(`${bucket}-large`, { replicas });

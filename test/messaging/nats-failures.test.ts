@@ -74,7 +74,7 @@ describe('when things fail', () => {
     await new Promise((resolve) => setTimeout(resolve, 60));
 
     await server.kill('SIGKILL');
-    await until(() => agents.some((a) => a.status().blockedOn !== undefined), 5_000, 'an agent to report that the store is down');
+    await until(() => agents.some((a) => a.status().blockedOn !== undefined), 15_000, 'an agent to report that the store is down');
     const blocked = agents.find((a) => a.status().blockedOn)!.status();
     expect(blocked.blockedOn).toMatch(/checkpoint store/);
     await new Promise((resolve) => setTimeout(resolve, 500));
