@@ -33,12 +33,15 @@ const schemaOf = {
     tls_ca_file: [z.string(), 'a path to a PEM file'],
     tls_cert_file: [z.string(), 'a path to a PEM file'],
     tls_key_file: [z.string(), 'a path to a PEM file'],
+    lease_seconds: [z.number().min(0.5).max(300), 'a number of seconds from 0.5 to 300'],
+    replicas: [z.number().int().min(1).max(5), 'an integer from 1 to 5'],
   },
   supervisor: {
     strategy: [z.enum(['one_for_one', 'one_for_all', 'rest_for_one']), '"one_for_one", "one_for_all" or "rest_for_one"'],
     max_restarts: [z.number().int().min(0), 'an integer ≥ 0'],
     period_seconds: [z.number().positive(), 'a number of seconds above 0'],
     shutdown_grace_seconds: [z.number().min(0), 'a number of seconds ≥ 0'],
+    idle_eviction_seconds: [z.number().min(0), 'a number of seconds ≥ 0 (0 keeps idle agents in memory)'],
   },
   dashboard: {
     enabled: [z.boolean(), 'true or false'],
@@ -84,6 +87,13 @@ export interface NatsConfig {
   tlsCaFile?: string;
   tlsCertFile?: string;
   tlsKeyFile?: string;
+  /**
+   * With the NATS store, hosts hold leases on their agents: a host silent for this long is
+   * dead and the others take its agents over. Seconds. Default 5.
+   */
+  leaseSeconds: number;
+  /** Stream replicas of the checkpoint bucket and the inbox stream (a JetStream cluster). Default 1. */
+  replicas: number;
 }
 
 export interface SupervisorConfig {
@@ -95,6 +105,11 @@ export interface SupervisorConfig {
   periodSeconds: number;
   /** On SIGTERM (`host.drain()`), how long steps in flight may take to finish. Default 10. */
   shutdownGraceSeconds: number;
+  /**
+   * An agent waiting (in receive or sleep) longer than this is let go of from memory, and
+   * brought back by its next message or timer. Seconds; 0 never. Default 60.
+   */
+  idleEvictionSeconds: number;
 }
 
 export interface DashboardConfig {
@@ -125,8 +140,15 @@ export function defaultConfig(): PlaybooksConfig {
       keepLastN: 10,
       fsync: true,
     },
-    nats: { enabled: false, servers: ['nats://127.0.0.1:4222'], namespace: 'default', bucket: 'playbooks-checkpoints' },
-    supervisor: { strategy: 'one_for_one', maxRestarts: 5, periodSeconds: 60, shutdownGraceSeconds: 10 },
+    nats: {
+      enabled: false,
+      servers: ['nats://127.0.0.1:4222'],
+      namespace: 'default',
+      bucket: 'playbooks-checkpoints',
+      leaseSeconds: 5,
+      replicas: 1,
+    },
+    supervisor: { strategy: 'one_for_one', maxRestarts: 5, periodSeconds: 60, shutdownGraceSeconds: 10, idleEvictionSeconds: 60 },
     dashboard: { enabled: true, host: '127.0.0.1', port: 7070 },
   };
 }

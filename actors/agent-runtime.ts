@@ -13,6 +13,7 @@ import type { CheckpointWriter } from '../persistence/checkpoint-writer.js';
 import type { PersistedAgentSnapshot } from '../persistence/envelope.js';
 import { agentMachine, describeEvent, isFinished, stateOf, type AgentContext, type AgentEvent, type AgentState, type InboxMessage } from './agent-machine.js';
 import { CheckpointPipeline, type CheckpointContent, type CheckpointSource } from './checkpoint-pipeline.js';
+import { ALWAYS_OPEN, type ActGate } from './act-gate.js';
 import { AgentWaits } from './agent-waits.js';
 import type { Clock } from './clock.js';
 import { execution, type FrameCursor } from './context.js';
@@ -20,7 +21,7 @@ import type { PlaybookDefinition } from './definitions.js';
 import type { AgentEventBody } from './events.js';
 import type { AgentStatus, RunningAgent } from './running-agent.js';
 import { AgentInbox, type InboxChannel, type InboxMessageBody, type InboxSink } from '../messaging/agent-inbox.js';
-import { callStack, findEntry, findFrame, sortedPositions, type CallSite, type JournalEntry } from './journal.js';
+import { callStack, findEntry, findFrame, pendingWaits, sortedPositions, type CallSite, type JournalEntry } from './journal.js';
 import { deserializeError, serializeError, toJournalValue, type SerializedError } from './serialize.js';
 
 export interface AgentRuntimeOptions {
@@ -40,6 +41,8 @@ export interface AgentRuntimeOptions {
   inboxCursor?: number | undefined;
   /** How durable `send` reaches another agent. */
   sendToAgent: (agentId: string, type: string, payload: unknown, msgId: string) => Promise<void>;
+  /** Closed while the host may not act for its agents (its lease lapsed). Default: always open. */
+  gate?: ActGate | undefined;
   clock: Clock;
   logger: Logger;
   emit: (event: AgentEventBody) => void;
@@ -69,6 +72,7 @@ export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink {
   readonly logger: Logger;
   readonly emit: (event: AgentEventBody) => void;
   readonly sendToAgent: AgentRuntimeOptions['sendToAgent'];
+  readonly gate: ActGate;
   private readonly inbox: AgentInbox | undefined;
   private readonly actor: Actor<typeof agentMachine>;
   private readonly writer: CheckpointWriter | undefined;
@@ -81,6 +85,7 @@ export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink {
   /** What was recorded since the last checkpoint was taken, for the `checkpointed` event. */
   private recorded: string[] = [];
   private draining = false;
+  private waitingSince: number | undefined;
   private stepsInFlight = 0;
   private stepsSettled: (() => void) | undefined;
   /** Set when the agent failed because its state could not be stored (the actor never saw it). */
@@ -95,7 +100,8 @@ export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink {
     this.logger = options.logger;
     this.emit = options.emit;
     this.sendToAgent = options.sendToAgent;
-    this.inbox = options.inbox && new AgentInbox(options.inbox, options.inboxCursor ?? 0, this);
+    this.gate = options.gate ?? ALWAYS_OPEN;
+    this.inbox = options.inbox && new AgentInbox(options.inbox, options.inboxCursor ?? 0, this, this.gate);
     this.outcome = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     this.outcome.catch(() => undefined); // a result nobody asks for is not an unhandled rejection
     const input = { agentId: this.agentId, playbook: this.definition.name, input: options.input };
@@ -103,9 +109,10 @@ export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink {
       ? createActor(agentMachine, { snapshot: options.snapshot as never, input })
       : createActor(agentMachine, { input });
     this.actor.start();
-    this.pipeline = this.writer && new CheckpointPipeline(this.writer, this, this.clock, this.logger, this.emit);
+    this.pipeline = this.writer && new CheckpointPipeline(this.writer, this, this.clock, this.logger, this.emit, this.gate);
     if (options.resumeStopped && this.state === 'stopped') this.actor.send({ type: 'RESUME' });
     this.settleIfFinished();
+    if (this.state === 'waiting') this.waitingSince = this.clock.now();
   }
 
   get name(): string {
@@ -131,6 +138,21 @@ export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink {
   /** False once the agent halted or drains: a new durable call is abandoned. */
   get acceptsCalls(): boolean {
     return this.halted === undefined && !this.draining;
+  }
+
+  /**
+   * Waits, if need be, until the host may act for the agent (before a side effect); false if
+   * the agent halted meanwhile (it was taken over, say).
+   */
+  async mayAct(): Promise<boolean> {
+    if (!this.gate.isValid) await this.gate.whenValid();
+    return this.acceptsCalls;
+  }
+
+  /** After the host's lease lapsed: if another host wrote a newer checkpoint, this copy stops. */
+  async verifyOwnership(): Promise<void> {
+    if (this.halted || !this.writer || (await this.writer.stillLatest())) return;
+    this.fence(new CheckpointConflictError(this.agentId, this.writer.seq + 1));
   }
 
   /** Counts a step in flight; call the returned function when its outcome is checkpointed. */
@@ -284,6 +306,18 @@ export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink {
   record(event: AgentEvent): void {
     this.actor.send(event);
     this.recorded.push(describeEvent(event));
+    const waiting = this.state === 'waiting';
+    if (waiting && this.waitingSince === undefined) this.waitingSince = this.clock.now();
+    else if (!waiting) this.waitingSince = undefined;
+  }
+
+  idleSince(): number | undefined {
+    return this.halted ? undefined : this.waitingSince;
+  }
+
+  nextWakeAt(): number | undefined {
+    const deadlines = pendingWaits(this.context.journal).flatMap((wait) => (wait.until === undefined ? [] : [wait.until]));
+    return deadlines.length ? Math.min(...deadlines) : undefined;
   }
 
   /** Resolves once the current state is checkpointed; never, if the agent halts first. */
@@ -420,6 +454,7 @@ export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink {
   }
 
   private fence(error: CheckpointConflictError): Error {
+    this.pipeline?.end();
     this.logger.error({ err: error }, 'fenced: another copy of this agent wrote a newer checkpoint');
     if (this.halted !== 'detached') this.settle.reject(error);
     this.halt('fenced');

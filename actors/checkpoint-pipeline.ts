@@ -5,6 +5,7 @@ import type { PersistedAgentSnapshot, PersistedMachineSnapshot } from '../persis
 import type { AgentState } from './agent-machine.js';
 import type { Clock } from './clock.js';
 import type { AgentEventBody } from './events.js';
+import { ALWAYS_OPEN, type ActGate } from './act-gate.js';
 import type { SerializedError } from './serialize.js';
 
 const STORE_RETRY_MAX_MS = 2_000;
@@ -54,6 +55,7 @@ export class CheckpointPipeline {
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly emit: (event: AgentEventBody) => void,
+    private readonly gate: ActGate = ALWAYS_OPEN,
   ) {}
 
   /** Resolves once a checkpoint containing the current state is stored. */
@@ -71,6 +73,11 @@ export class CheckpointPipeline {
         });
       }
     });
+  }
+
+  /** No more writes: another copy of the agent took over. Pending commits stay pending. */
+  end(): void {
+    this.ended = true;
   }
 
   /** The host is closing: write what is pending now, stop retrying, and wait for the write. */
@@ -99,6 +106,11 @@ export class CheckpointPipeline {
   private async writeCurrentState(): Promise<Error | undefined> {
     let recordedBefore: string[] = [];
     for (let attempt = 1; ; attempt++) {
+      if (!this.gate.isValid) {
+        this.blockedOn = "this host's lease lapsed: waiting to renew it and to check the agent is still its own";
+        await this.gate.whenValid();
+        if (this.ended) return new HostClosedError(this.source.agentId);
+      }
       const content = this.source.take();
       const recorded = [...recordedBefore, ...content.recorded];
       recordedBefore = recorded; // a retried write carries what the failed one would have

@@ -1,5 +1,6 @@
 import { createActor, type Actor, type AnyStateMachine, type EventObject } from 'xstate';
-import { AgentNotRunningError, AgentStoppedError, HostClosedError, ValidationError, type CheckpointConflictError, type CheckpointTooLargeError } from '../errors.js';
+import { AgentNotRunningError, AgentStoppedError, CheckpointConflictError, HostClosedError, ValidationError, type CheckpointTooLargeError } from '../errors.js';
+import { ALWAYS_OPEN, type ActGate } from './act-gate.js';
 import type { Logger } from '../logger.js';
 import { AgentInbox, type InboxChannel, type InboxMessageBody, type InboxSink } from '../messaging/agent-inbox.js';
 import type { CheckpointWriter } from '../persistence/checkpoint-writer.js';
@@ -21,6 +22,8 @@ export interface MachineRuntimeOptions {
   writer: CheckpointWriter | undefined;
   inbox?: InboxChannel | undefined;
   inboxCursor?: number | undefined;
+  /** Closed while the host may not act for its agents (its lease lapsed). Default: always open. */
+  gate?: ActGate | undefined;
   clock: Clock;
   logger: Logger;
   emit: (event: AgentEventBody) => void;
@@ -60,6 +63,8 @@ export class MachineAgentRuntime implements RunningAgent, CheckpointSource, Inbo
   private stoppedAt: PersistedMachineSnapshot | undefined;
   private failure: SerializedError | undefined;
   private recorded: string[] = [];
+  private lastTransitionAt: number | undefined;
+  private readonly clock: Clock;
 
   constructor(options: MachineRuntimeOptions) {
     this.agentId = options.agentId;
@@ -67,6 +72,7 @@ export class MachineAgentRuntime implements RunningAgent, CheckpointSource, Inbo
     this.logger = options.logger;
     this.writer = options.writer;
     this.emit = options.emit;
+    this.clock = options.clock;
     this.outcome = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     this.outcome.catch(() => undefined);
     this.actor = createActor(options.machine, {
@@ -74,8 +80,9 @@ export class MachineAgentRuntime implements RunningAgent, CheckpointSource, Inbo
       ...(options.snapshot ? { snapshot: options.snapshot as never } : {}),
     });
     if (options.snapshot?.status === 'stopped' && !options.resumeStopped) this.halt('stopped');
-    this.pipeline = this.writer && new CheckpointPipeline(this.writer, this, options.clock, this.logger, this.emit);
-    this.inbox = options.inbox && new AgentInbox(options.inbox, options.inboxCursor ?? 0, this);
+    const gate = options.gate ?? ALWAYS_OPEN;
+    this.pipeline = this.writer && new CheckpointPipeline(this.writer, this, options.clock, this.logger, this.emit, gate);
+    this.inbox = options.inbox && new AgentInbox(options.inbox, options.inboxCursor ?? 0, this, gate);
     const status = options.snapshot?.status;
     if (status === 'done') this.finish('completed', false);
     if (status === 'error') this.finish('failed', false);
@@ -122,8 +129,10 @@ export class MachineAgentRuntime implements RunningAgent, CheckpointSource, Inbo
   run(): void {
     if (this.halted || this.started) return;
     this.started = true;
+    this.lastTransitionAt = this.clock.now();
     this.actor.subscribe({
       next: (snapshot) => {
+        this.lastTransitionAt = this.clock.now();
         this.recorded.push(`state ${stateValueText(snapshot.value)}`);
         if (snapshot.status === 'done') this.finish('completed', true);
         else void this.pipeline?.commit('playbook');
@@ -177,6 +186,22 @@ export class MachineAgentRuntime implements RunningAgent, CheckpointSource, Inbo
     }
     await this.pipeline?.drain();
     this.actor.stop();
+  }
+
+  async verifyOwnership(): Promise<void> {
+    if (this.halted || !this.writer || (await this.writer.stillLatest())) return;
+    this.pipeline?.end();
+    this.onFatalWrite(new CheckpointConflictError(this.agentId, this.writer.seq + 1));
+  }
+
+  /** A machine is idle between events: since its last transition. */
+  idleSince(): number | undefined {
+    return this.halted || !this.started ? undefined : this.lastTransitionAt;
+  }
+
+  /** Delayed transitions do not survive a restore (XState): a parked machine wakes on messages only. */
+  nextWakeAt(): number | undefined {
+    return undefined;
   }
 
   /** A machine has no steps in flight to wait for. */

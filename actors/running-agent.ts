@@ -20,6 +20,8 @@ export interface AgentStatus {
   restarts?: number;
   /** The supervisor it runs under. */
   supervisor?: string;
+  /** Let go of from memory while it waits; its next message or timer brings it back. */
+  evicted?: true;
 }
 
 /** @internal An agent as its host drives it: a playbook run or a plain XState machine. */
@@ -41,4 +43,10 @@ export interface RunningAgent {
   detach(): Promise<void>;
   /** Lets steps in flight finish (up to `graceMs`), then detaches. */
   drain(graceMs: number): Promise<void>;
+  /** After the host's lease lapsed: stops this copy if another host wrote a newer checkpoint. */
+  verifyOwnership(): Promise<void>;
+  /** Epoch ms since when the agent has been idle (waiting), or undefined while it works. */
+  idleSince(): number | undefined;
+  /** Epoch ms of the earliest timer it waits for (a sleep, a receive timeout), if any. */
+  nextWakeAt(): number | undefined;
 }

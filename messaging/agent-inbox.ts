@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ensureError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { ALWAYS_OPEN, type ActGate } from '../actors/act-gate.js';
 
 /** One agent's inbox on the message transport (a JetStream stream on NATS). */
 export interface InboxChannel {
@@ -76,6 +77,7 @@ export class AgentInbox {
     readonly channel: InboxChannel,
     cursor: number,
     private readonly sink: InboxSink,
+    private readonly gate: ActGate = ALWAYS_OPEN,
   ) {
     this.cursor = cursor;
   }
@@ -121,6 +123,7 @@ export class AgentInbox {
       do {
         this.pullAgain = false;
         for (;;) {
+          if (!this.gate.isValid) await this.gate.whenValid();
           if (this.sink.isHalted) return found;
           const raw = await this.channel.next(this.cursor);
           if (!raw || raw.seq <= this.cursor || this.sink.isHalted) break;

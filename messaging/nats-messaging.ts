@@ -127,13 +127,17 @@ export class NatsMessaging {
     );
   }
 
-  /** Whether the host `hostId` answers on its control subject (within `timeoutMs`). */
+  /**
+   * Whether the host `hostId` may be running: false only when nothing subscribes to its
+   * control subject (its process is gone); a host that does not answer in time (paused,
+   * overloaded) counts as alive.
+   */
   async isHostAlive(hostId: string, timeoutMs = 1_000): Promise<boolean> {
     try {
       await this.connection.request(subjects.hostControl(this.namespace, hostId, 'ping'), encoder.encode('{}'), { timeout: timeoutMs });
       return true;
-    } catch {
-      return false;
+    } catch (error) {
+      return !isNoResponders(error);
     }
   }
 
@@ -179,3 +183,8 @@ async function ensureInboxStream(jsm: JetStreamManager, options: NatsMessagingOp
   }
 }
 
+
+function isNoResponders(error: unknown): boolean {
+  const e = error as { name?: string; message?: string; cause?: unknown };
+  return e?.name === 'NoRespondersError' || /no responders/i.test(e?.message ?? '') || (e?.cause !== undefined && isNoResponders(e.cause));
+}

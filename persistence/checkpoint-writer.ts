@@ -104,6 +104,13 @@ export class CheckpointWriter {
     return { seq, bytes: Buffer.byteLength(data) };
   }
 
+  /** Whether the store's latest checkpoint of the agent is still the one this writer wrote. */
+  async stillLatest(): Promise<boolean> {
+    if (this.position.revision === undefined) return true;
+    const latest = await this.store.latest(this.agentId);
+    return latest?.revision === this.position.revision;
+  }
+
   /**
    * A save that failed without an answer (the connection dropped) may still have been stored.
    * If the store's latest checkpoint is exactly that attempt, it counts as written: the writer

@@ -7,6 +7,7 @@ import type { RunningAgent } from '../actors/running-agent.js';
 import { UnknownPlaybookError, ValidationError } from '../errors.js';
 import type { CheckpointRecord, PersistedAgentSnapshot, PersistedMachineSnapshot } from '../persistence/envelope.js';
 import type { Clock } from '../actors/clock.js';
+import type { ActGate } from '../actors/act-gate.js';
 import type { AgentEventBody } from '../actors/events.js';
 import type { Logger } from '../logger.js';
 import type { NatsMessaging } from '../messaging/nats-messaging.js';
@@ -70,6 +71,8 @@ export interface RunContext {
   logger: Logger;
   sendToAgent: AgentRuntimeOptions['sendToAgent'];
   emit: (agentId: string, playbook: string, event: AgentEventBody) => void;
+  /** The host's lease, when it needs one (several hosts share the store). */
+  gate?: ActGate | undefined;
 }
 
 /** Creates the runtime that runs `blueprint` as agent `agentId`, with its checkpoint writer and inbox. */
@@ -96,6 +99,7 @@ export function createRun(context: RunContext, agentId: string, blueprint: Agent
     clock: context.clock,
     logger: context.logger.child({ agentId, playbook: blueprint.name }),
     emit: (event: AgentEventBody) => context.emit(agentId, blueprint.name, event),
+    gate: context.gate,
   };
   if (blueprint.kind === 'machine') {
     return new MachineAgentRuntime({

@@ -8,6 +8,7 @@ import { FileCheckpointStore } from '../persistence/file-store.js';
 import { MemoryCheckpointStore } from '../persistence/memory-store.js';
 import { NatsKvCheckpointStore } from '../persistence/nats-kv-store.js';
 import { Host } from './host.js';
+import { HostLease } from './host-lease.js';
 import type { HostOptions } from './host-options.js';
 import type { StartOptions } from './host-services.js';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -41,13 +42,27 @@ export async function createHost(options: HostOptions = {}): Promise<Host> {
         connection,
         ownsConnection,
         namespace: config.nats.namespace,
+        replicas: config.nats.replicas,
         logger,
         host: {
           inboxNotified: (agentId) => host?.inboxNotified(agentId),
           reconnected: () => host?.reconnected(),
         },
       }));
-    host = new Host(config, options, { hostId, logger, store, messaging });
+    const lease =
+      messaging && store instanceof NatsKvCheckpointStore
+        ? new HostLease({
+            connection: messaging.connection,
+            bucket: `${config.nats.bucket}-hosts`,
+            hostId,
+            leaseMs: config.nats.leaseSeconds * 1000,
+            replicas: config.nats.replicas,
+            logger,
+            revalidate: () => host!.revalidateAgents(),
+          })
+        : undefined;
+    host = new Host(config, options, { hostId, logger, store, messaging, lease });
+    await lease?.start();
     host.startServing();
     await messaging?.ready();
     return host;
@@ -87,6 +102,7 @@ async function storeFor(config: PlaybooksConfig, connection: NatsConnection | un
         bucket: config.nats.bucket,
         keepLastN: durability.keepLastN,
         maxCheckpointSizeMb: durability.maxCheckpointSizeMb,
+        replicas: config.nats.replicas,
       });
   }
 }

@@ -8,6 +8,7 @@ import type { NatsMessaging } from '../messaging/nats-messaging.js';
 import type { CheckpointStore } from '../persistence/checkpoint-store.js';
 import type { CheckpointPosition } from '../persistence/checkpoint-writer.js';
 import type { CheckpointRecord } from '../persistence/envelope.js';
+import type { HostLease } from './host-lease.js';
 import type { RestartType } from './supervisor.js';
 
 export interface HostOptions {
@@ -53,6 +54,8 @@ export interface HostWiring {
   logger: Logger;
   store: CheckpointStore | undefined;
   messaging: NatsMessaging | undefined;
+  /** The host's lease on its agents, when several hosts share the store (NATS). */
+  lease: HostLease | undefined;
 }
 
 /** Options of `adopt`, the one way an agent's run starts from a stored snapshot. */

@@ -2,6 +2,7 @@ import type { Logger } from '../logger.js';
 import type { RecoveryReport } from '../persistence/recovery-coordinator.js';
 import { dashboardApp } from './dashboard/app.js';
 import { startDashboardServer, type DashboardServer } from './dashboard/server.js';
+import { FailoverMonitor } from './failover.js';
 import { HostHeartbeats } from './heartbeats.js';
 import type { Host } from './host.js';
 import { HostObservability } from './observability.js';
@@ -22,6 +23,7 @@ export class HostServices {
   recovery: RecoveryReport | undefined;
   dashboard: DashboardServer | undefined;
   heartbeats: HostHeartbeats | undefined;
+  failover: FailoverMonitor | undefined;
   readonly observability: HostObservability;
   private readonly signalHandlers: [NodeJS.Signals, () => void][] = [];
 
@@ -41,6 +43,10 @@ export class HostServices {
         ...(options.heartbeatIntervalMs ? { intervalMs: options.heartbeatIntervalMs } : {}),
       });
       this.heartbeats.start();
+    }
+    if (host.lease) {
+      this.failover = new FailoverMonitor(host, host.lease, host.config.nats.leaseSeconds * 1000, logger);
+      this.failover.start();
     }
     if (options.recover ?? true) {
       this.recovery = await host.recover();
@@ -66,6 +72,7 @@ export class HostServices {
   async close(): Promise<void> {
     for (const [signal, handler] of this.signalHandlers) process.off(signal, handler);
     this.heartbeats?.stop();
+    this.failover?.stop();
     await this.dashboard?.close();
     this.observability.close();
   }

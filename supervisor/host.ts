@@ -33,6 +33,8 @@ import { StrayMessages } from '../messaging/stray-messages.js';
 import { restartPoint } from './restart-point.js';
 import { SupervisedAgents } from './supervised-agents.js';
 import { HostServices, type StartOptions } from './host-services.js';
+import type { HostLease } from './host-lease.js';
+import { IdleEviction, type ParkedAgent } from './idle-eviction.js';
 import type { SupervisorSpec } from './supervision-tree.js';
 import type { ChildExit, RestartType, SupervisorTree } from './supervisor.js';
 
@@ -61,11 +63,14 @@ export class Host implements AgentDirectory {
   private readonly supervision: SupervisedAgents;
   private readonly strays: StrayMessages | undefined;
   private readonly runContext: RunContext;
+  private readonly eviction: IdleEviction | undefined;
 
   /** Set when the host talks NATS: inboxes, events and the control API. */
   readonly messaging: NatsMessaging | undefined;
   /** Set once `start()` ran: the dashboard, heartbeats and metrics. */
   services: HostServices | undefined;
+  /** The host's lease on its agents (with the NATS store). */
+  readonly lease: HostLease | undefined;
 
   /** Use `createHost`. */
   constructor(config: PlaybooksConfig, options: HostOptions, wiring: HostWiring) {
@@ -75,6 +80,7 @@ export class Host implements AgentDirectory {
     this.clock = options.clock ?? systemClock;
     this.store = wiring.store;
     this.messaging = wiring.messaging;
+    this.lease = wiring.lease;
     this.checkpoints = this.store && new CheckpointManager(this.store);
     this.recovery = this.checkpoints && new RecoveryCoordinator(this.checkpoints, this);
     this.supervision = new SupervisedAgents(config.supervisor, this.clock, this.logger, {
@@ -90,9 +96,24 @@ export class Host implements AgentDirectory {
       logger: this.logger,
       sendToAgent: (target, type, payload, msgId) => this.sendTo(target, type, payload, msgId),
       emit: (agentId, playbook, event) => this.emit(agentId, playbook, event),
+      gate: this.lease,
     };
     this.strays = this.messaging && new StrayMessages(this.messaging, this.checkpoints, this.logger, () => this.clock.now());
     this.register(...(options.playbooks ?? []));
+    const idleMs = config.supervisor.idleEvictionSeconds * 1000;
+    if (this.store && idleMs > 0) {
+      this.eviction = new IdleEviction(
+        {
+          logger: this.logger,
+          clock: this.clock,
+          waitingAgents: () => this.waitingAgents(),
+          park: (agentId) => this.park(agentId),
+          unpark: (agentId) => this.unpark(agentId),
+        },
+        idleMs,
+      );
+      this.eviction.start();
+    }
   }
 
   /** Makes playbooks (and XState machines) known by name, so agents running them can be recovered. */
@@ -158,14 +179,20 @@ export class Host implements AgentDirectory {
     return this.supervision.escalated;
   }
 
-  /** The agent with this id, if this host runs it (or has it quarantined). */
+  /** The agent with this id, if this host runs it (or has it quarantined, or parked while it waits). */
   get(agentId: string): AgentRef | undefined {
-    return this.agents.has(agentId) || this.quarantined.has(agentId) ? this.refFor(agentId) : undefined;
+    const known = this.agents.has(agentId) || this.quarantined.has(agentId) || this.eviction?.isParked(agentId);
+    return known ? this.refFor(agentId) : undefined;
   }
 
-  /** Status of every agent this host knows. */
+  /** Status of every agent this host has in memory (parked agents are counted by `evictedCount`). */
   list(): AgentStatus[] {
     return [...this.agents.keys(), ...this.quarantined.keys()].map((id) => this.statusOf(id));
+  }
+
+  /** Agents let go of from memory while they wait (`[supervisor] idle_eviction_seconds`). */
+  get evictedCount(): number {
+    return this.eviction?.size ?? 0;
   }
 
   /** Resumes every unfinished agent in the store from its latest checkpoint; quarantines corrupt ones. */
@@ -200,10 +227,12 @@ export class Host implements AgentDirectory {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.eviction?.stop();
     await this.services?.close();
     this.supervision.close();
     await Promise.all([...this.agents.values()].map((runtime) => runtime.detach()));
     await this.supervision.tree.stop();
+    await this.lease?.release(); // the other hosts take the agents over now, not a lease later
     await this.messaging?.close();
     await this.store?.close();
     await this.messaging?.closeConnection();
@@ -234,6 +263,7 @@ export class Host implements AgentDirectory {
    * inbox, wherever it runs. `msgId` deduplicates a resend.
    */
   async sendTo(agentId: string, type: string, payload: unknown, msgId?: string): Promise<void> {
+    if (!this.messaging && this.eviction?.isParked(agentId)) await this.eviction.wake(agentId);
     const runtime = this.agents.get(agentId);
     if (runtime && !runtime.isHalted) return runtime.deliver(type, payload, msgId);
     if (this.messaging) {
@@ -247,6 +277,7 @@ export class Host implements AgentDirectory {
   }
 
   resultOf(agentId: string): Promise<unknown> {
+    if (this.eviction?.isParked(agentId)) return this.eviction.wake(agentId).then(() => this.resultOf(agentId));
     const runtime = this.agents.get(agentId);
     if (runtime) return this.supervision.result(agentId) ?? runtime.result();
     const quarantined = this.quarantined.get(agentId);
@@ -254,6 +285,8 @@ export class Host implements AgentDirectory {
   }
 
   statusOf(agentId: string): AgentStatus {
+    const parked = this.eviction?.statusOf(agentId);
+    if (parked) return parked;
     const runtime = this.agents.get(agentId);
     const quarantined = this.quarantined.get(agentId);
     if (runtime) {
@@ -279,6 +312,7 @@ export class Host implements AgentDirectory {
   }
 
   async stopAgent(agentId: string): Promise<void> {
+    if (this.eviction?.isParked(agentId)) await this.eviction.wake(agentId);
     const runtime = this.agents.get(agentId);
     if (!runtime) {
       if (this.quarantined.has(agentId)) return;
@@ -343,8 +377,17 @@ export class Host implements AgentDirectory {
    * answers on NATS). Without NATS there is one host per store: no.
    */
   async ownerIsAlive(owner: string | undefined): Promise<boolean> {
-    if (!owner || owner === this.id || !this.messaging) return false;
-    return this.messaging.isHostAlive(owner);
+    if (!owner || owner === this.id) return false;
+    const leased = this.lease?.statusOf(owner);
+    if (leased === 'alive' || leased === 'dead') return leased === 'alive';
+    // Not known yet (this host just started): a host whose process is gone has no subscriber,
+    // so the request fails at once; a paused one does not answer either, and its lease will tell.
+    return this.messaging ? this.messaging.isHostAlive(owner) : false;
+  }
+
+  /** @internal The lease lapsed and was renewed: stop every agent another host took meanwhile. */
+  async revalidateAgents(): Promise<void> {
+    await Promise.all([...this.agents.values()].map((runtime) => runtime.verifyOwnership()));
   }
 
   /** @internal */
@@ -364,6 +407,7 @@ export class Host implements AgentDirectory {
 
   /** @internal A message was published to an agent's inbox. */
   inboxNotified(agentId: string): void {
+    if (this.eviction?.isParked(agentId)) return void this.eviction.wake(agentId);
     const runtime = this.agents.get(agentId);
     if (runtime && !runtime.isHalted) runtime.wakeInbox();
     else if (!this.closed) void this.strays?.handle(agentId);
@@ -372,6 +416,39 @@ export class Host implements AgentDirectory {
   /** @internal NATS came back: look at every inbox (messages may have come while it was away). */
   reconnected(): void {
     for (const runtime of this.agents.values()) if (!runtime.isHalted) runtime.wakeInbox();
+  }
+
+  // ---- used by idle eviction ------------------------------------------------------------
+
+  /** @internal Agents idle now, and for how long (ms). */
+  waitingAgents(): { agentId: string; waitingMs: number }[] {
+    const now = this.clock.now();
+    const idle: { agentId: string; waitingMs: number }[] = [];
+    for (const [agentId, runtime] of this.agents) {
+      const since = runtime.idleSince();
+      if (since !== undefined) idle.push({ agentId, waitingMs: now - since });
+    }
+    return idle;
+  }
+
+  /** @internal Lets go of a waiting agent: its state is in its checkpoints. */
+  async park(agentId: string): Promise<ParkedAgent | undefined> {
+    const runtime = this.agents.get(agentId);
+    if (!runtime || runtime.isHalted || runtime.idleSince() === undefined || this.isClosing) return undefined;
+    const wakeAt = runtime.nextWakeAt();
+    const parked: ParkedAgent = { playbook: runtime.name, seq: runtime.status().seq, ...(wakeAt === undefined ? {} : { wakeAt }) };
+    await this.supervision.park(agentId);
+    await runtime.detach();
+    this.agents.delete(agentId);
+    this.refs.delete(agentId);
+    this.inputs.delete(agentId);
+    return parked;
+  }
+
+  /** @internal Brings a parked agent back from its latest checkpoint. */
+  async unpark(agentId: string): Promise<void> {
+    if (this.isClosing) return;
+    await this.recovery!.recover(agentId);
   }
 
   // ---- internals ------------------------------------------------------------------------

@@ -35,6 +35,9 @@ export class HostObservability {
       const counts = countStates(host.list());
       return STATES.map((state) => ({ labels: { state }, value: counts[state] }));
     });
+    this.metrics.gauge('playbooks_agents_evicted', 'Waiting agents let go of from memory (brought back by a message or timer).', () => [
+      { value: host.evictedCount },
+    ]);
     this.metrics.gauge('playbooks_nats_connected', '1 when the host is connected to NATS, 0 when not (absent without NATS).', () =>
       host.messaging ? [{ value: host.messaging.state.connected ? 1 : 0 }] : [],
     );

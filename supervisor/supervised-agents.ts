@@ -21,6 +21,8 @@ interface Outcome {
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
   settled: boolean;
+  /** Someone asked for it: kept while the agent is parked. */
+  observed?: boolean;
   /** The error of the last run that crashed, reported if the supervisor gives up. */
   lastError?: Error;
 }
@@ -38,6 +40,8 @@ export class SupervisedAgents {
   private readonly restartCounts = new Map<string, number>();
   private readonly lastSupervisor = new Map<string, string>();
   private escalation: Error | undefined;
+  /** Agents let go of while they wait (parked): their run ended, the agent did not. */
+  private readonly parked = new Set<string>();
 
   constructor(
     config: SupervisorConfig,
@@ -65,6 +69,7 @@ export class SupervisedAgents {
 
   /** Supervises a run that just started (spawned or recovered) under `supervisor`. */
   async supervise(agentId: string, run: RunningAgent, options: { restart: RestartType; supervisor?: string | undefined }): Promise<void> {
+    this.parked.delete(agentId);
     this.watch(agentId, run);
     const spec = agentChild({
       agentId,
@@ -81,6 +86,17 @@ export class SupervisedAgents {
     await this.tree.addAgent(supervisor, spec);
   }
 
+  /**
+   * Lets go of an agent's run without ending the agent (it is parked): its child leaves the
+   * tree, its outcome stays pending if someone waits for it (and is dropped otherwise).
+   */
+  async park(agentId: string): Promise<void> {
+    this.parked.add(agentId);
+    await this.tree.terminateAgent(agentId);
+    const outcome = this.outcomes.get(agentId);
+    if (outcome && !outcome.observed) this.outcomes.delete(agentId);
+  }
+
   /** Follows an unsupervised run (durability-independent: its outcome is its result). */
   track(agentId: string, run: RunningAgent): void {
     this.watch(agentId, run);
@@ -88,7 +104,9 @@ export class SupervisedAgents {
 
   /** The agent's final outcome. */
   result(agentId: string): Promise<unknown> | undefined {
-    return this.outcomes.get(agentId)?.promise;
+    const outcome = this.outcomes.get(agentId);
+    if (outcome) outcome.observed = true;
+    return outcome?.promise;
   }
 
   /** Restarts of the agent by its supervisors, on this host. */
@@ -132,6 +150,7 @@ export class SupervisedAgents {
     run.result().then(
       (value) => this.settle(agentId, outcome, undefined, value),
       (thrown: unknown) => {
+        if (this.parked.has(agentId)) return; // let go of while it waits: the agent goes on later
         const error = ensureError(thrown);
         const exit = exitOf(error);
         if (error instanceof AgentStoppedError) return this.settle(agentId, outcome, error);
@@ -162,6 +181,7 @@ export class SupervisedAgents {
   }
 
   private giveUp(agentId: string): void {
+    if (this.parked.has(agentId)) return;
     const outcome = this.outcomes.get(agentId);
     if (!outcome || outcome.settled) return;
     this.settle(agentId, outcome, outcome.lastError ?? this.escalation ?? new HostClosedError(agentId));

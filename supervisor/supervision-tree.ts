@@ -102,6 +102,14 @@ export class SupervisionTree {
     await node.instance.startChild(spec);
   }
 
+  /** Stops an agent's child without a restart (the agent is parked, say), then forgets it. */
+  async terminateAgent(agentId: string): Promise<void> {
+    const supervisorId = this.supervisorOfAgent.get(agentId);
+    const node = supervisorId ? this.nodes.get(supervisorId) : undefined;
+    await node?.instance.terminateChild(agentId).catch(() => undefined);
+    this.removeAgent(agentId);
+  }
+
   /** Forgets an agent that is not running any more. */
   removeAgent(agentId: string): void {
     const supervisorId = this.supervisorOfAgent.get(agentId);

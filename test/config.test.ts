@@ -44,7 +44,7 @@ port = 8080
       fsync: true,
     });
     expect(config.nats).toMatchObject({ servers: ['nats://10.0.0.1:4222', 'nats://10.0.0.2:4222'], namespace: 'orders', bucket: 'playbooks-checkpoints' });
-    expect(config.supervisor).toEqual({ strategy: 'rest_for_one', maxRestarts: 5, periodSeconds: 60, shutdownGraceSeconds: 10 });
+    expect(config.supervisor).toEqual({ strategy: 'rest_for_one', maxRestarts: 5, periodSeconds: 60, shutdownGraceSeconds: 10, idleEvictionSeconds: 60 });
     expect(config.dashboard).toMatchObject({ host: '127.0.0.1', port: 8080 });
   });
 
