@@ -50,7 +50,7 @@ async function answer(host: Host, messaging: NatsMessaging, verb: string, data: 
     const request = parseRequest(verb as Verb, data);
     switch (verb as Verb) {
       case 'spawn':
-        return await spawn(host, request as z.infer<typeof requests.spawn>);
+        return await spawn(host, messaging, request as z.infer<typeof requests.spawn>, data, forwarded);
       case 'status':
         return { ok: true, ...(await describe(host, (request as { agentId: string }).agentId)) };
       case 'list':
@@ -85,7 +85,22 @@ function parseRequest(verb: Verb, data: Uint8Array): unknown {
   return parsed.data;
 }
 
-async function spawn(host: Host, request: z.infer<typeof requests.spawn>): Promise<ControlReply> {
+/**
+ * A new agent goes to the least loaded host (see HostHeartbeats.placeAgent): this host, or
+ * another one the request is forwarded to. A forwarded request is served where it lands.
+ */
+async function spawn(
+  host: Host,
+  messaging: NatsMessaging,
+  request: z.infer<typeof requests.spawn>,
+  data: Uint8Array,
+  forwarded: boolean,
+): Promise<ControlReply> {
+  const target = forwarded ? host.id : (host.services?.heartbeats?.placeAgent() ?? host.id);
+  if (target !== host.id) {
+    const reply = await forward(messaging, target, 'spawn', data);
+    if (reply) return reply;
+  }
   const agent = await host.spawn(request.playbook, {
     ...(request.agentId === undefined ? {} : { id: request.agentId }),
     input: request.input,

@@ -15,6 +15,8 @@ const heartbeatSchema = z.object({
   namespace: z.string(),
   at: z.number(),
   agentCount: z.number(),
+  /** Agents running or waiting (parked ones included): what placement balances. */
+  activeAgents: z.number().optional(),
   agents: z.array(z.looseObject({ agentId: z.string() })),
   nats: z.object({ connected: z.boolean(), reason: z.string().optional() }).nullable(),
 });
@@ -27,6 +29,8 @@ export interface HeartbeatsOptions {
   logger: Logger;
   /** This host's agents, for its heartbeat. */
   agents: () => AgentSummary[];
+  /** How many agents this host runs or has parked: what placement balances. */
+  activeAgents: () => number;
   /** Time between heartbeats, in ms. Default 2,000. */
   intervalMs?: number;
 }
@@ -38,6 +42,8 @@ export interface HeartbeatsOptions {
 export class HostHeartbeats {
   private readonly others = new Map<string, { received: number; heartbeat: Heartbeat }>();
   private readonly listeners = new Set<() => void>();
+  /** Agents sent to each host since its last heartbeat (which does not count them yet). */
+  private readonly placed = new Map<string, number>();
   private timer: TimerHandle | undefined;
   private stopped = false;
   private readonly intervalMs: number;
@@ -55,6 +61,27 @@ export class HostHeartbeats {
   stop(): void {
     this.stopped = true;
     if (this.timer) this.options.clock.clearTimer(this.timer);
+  }
+
+  /**
+   * Where a new agent goes: the host with the fewest active agents by the last heartbeats
+   * (counting the agents sent its way since), this host on a tie or when alone. Hosts not
+   * heard from for three intervals are left out.
+   */
+  placeAgent(): string {
+    const now = this.options.clock.now();
+    let best = this.options.hostId;
+    let fewest = this.options.activeAgents();
+    for (const [hostId, { received, heartbeat }] of this.others) {
+      if (now - received > this.intervalMs * 3) continue;
+      const load = (heartbeat.activeAgents ?? heartbeat.agentCount) + (this.placed.get(hostId) ?? 0);
+      if (load < fewest) {
+        best = hostId;
+        fewest = load;
+      }
+    }
+    if (best !== this.options.hostId) this.placed.set(best, (this.placed.get(best) ?? 0) + 1);
+    return best;
   }
 
   /** Calls `listener` when a host appears or disappears; returns an unsubscribe function. */
@@ -90,6 +117,7 @@ export class HostHeartbeats {
       namespace: messaging.namespace,
       at: clock.now(),
       agentCount: agents.length,
+      activeAgents: this.options.activeAgents(),
       agents: agents.slice(0, MAX_AGENTS_PER_HEARTBEAT) as unknown as Heartbeat['agents'],
       nats: messaging.state,
     };
@@ -109,6 +137,7 @@ export class HostHeartbeats {
     if (heartbeat.hostId === this.options.hostId) return;
     const known = this.others.has(heartbeat.hostId);
     this.others.set(heartbeat.hostId, { received: this.options.clock.now(), heartbeat });
+    this.placed.delete(heartbeat.hostId);
     if (!known) this.hostsChanged();
   }
 

@@ -40,6 +40,7 @@ export class HostServices {
         clock: host.clock,
         logger,
         agents: () => this.observability.summaries(),
+        activeAgents: () => host.list().filter((a) => a.state === 'running' || a.state === 'waiting').length + host.evictedCount,
         ...(options.heartbeatIntervalMs ? { intervalMs: options.heartbeatIntervalMs } : {}),
       });
       this.heartbeats.start();
