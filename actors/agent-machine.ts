@@ -175,7 +175,7 @@ export const agentMachine = setup({
       return {
         inbox: withoutMessage(context.inbox, event.messageId),
         ...record(context, event.at, () => {
-          const entry: JournalEntry = { kind: 'receive', name: message?.type ?? 'unknown', done: true };
+          const entry: JournalEntry = { kind: 'receive', name: message?.type ?? 'unknown', done: true, messageId: event.messageId };
           if (event.value !== undefined) entry.value = event.value;
           return entry;
         }),

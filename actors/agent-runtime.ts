@@ -43,6 +43,8 @@ export interface AgentRuntimeOptions {
   sendToAgent: (agentId: string, type: string, payload: unknown, msgId: string) => Promise<void>;
   /** Closed while the host may not act for its agents (its lease lapsed). Default: always open. */
   gate?: ActGate | undefined;
+  /** The store's `keep_last_n`: inbox messages are deleted once every kept checkpoint is past them. */
+  keepLastN?: number | undefined;
   clock: Clock;
   logger: Logger;
   emit: (event: AgentEventBody) => void;
@@ -101,7 +103,7 @@ export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink {
     this.emit = options.emit;
     this.sendToAgent = options.sendToAgent;
     this.gate = options.gate ?? ALWAYS_OPEN;
-    this.inbox = options.inbox && new AgentInbox(options.inbox, options.inboxCursor ?? 0, this, this.gate);
+    this.inbox = options.inbox && new AgentInbox(options.inbox, options.inboxCursor ?? 0, this, this.gate, options.keepLastN);
     this.outcome = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     this.outcome.catch(() => undefined); // a result nobody asks for is not an unhandled rejection
     const input = { agentId: this.agentId, playbook: this.definition.name, input: options.input };
@@ -415,6 +417,7 @@ export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink {
     if (this.storeFailure || this.halted !== reason) return; // fenced or failed while writing
     this.settleIfFinished();
     const context = this.context;
+    if (reason === 'completed') this.inbox?.finished();
     if (reason === 'completed') this.emit({ type: 'completed', result: context.result });
     else this.emit({ type: 'failed', error: context.error! });
   }

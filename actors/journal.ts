@@ -42,6 +42,8 @@ export interface JournalEntry {
   until?: number;
   /** Receive: it timed out rather than getting a message. */
   timedOut?: true;
+  /** Receive: the inbox id of the message it took. */
+  messageId?: string;
 }
 
 /** Where a call sits: the path of positions from the root frame to its frame, and its position there. */

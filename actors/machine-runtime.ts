@@ -24,6 +24,8 @@ export interface MachineRuntimeOptions {
   inboxCursor?: number | undefined;
   /** Closed while the host may not act for its agents (its lease lapsed). Default: always open. */
   gate?: ActGate | undefined;
+  /** The store's `keep_last_n` (see AgentRuntimeOptions). */
+  keepLastN?: number | undefined;
   clock: Clock;
   logger: Logger;
   emit: (event: AgentEventBody) => void;
@@ -82,7 +84,7 @@ export class MachineAgentRuntime implements RunningAgent, CheckpointSource, Inbo
     if (options.snapshot?.status === 'stopped' && !options.resumeStopped) this.halt('stopped');
     const gate = options.gate ?? ALWAYS_OPEN;
     this.pipeline = this.writer && new CheckpointPipeline(this.writer, this, options.clock, this.logger, this.emit, gate);
-    this.inbox = options.inbox && new AgentInbox(options.inbox, options.inboxCursor ?? 0, this, gate);
+    this.inbox = options.inbox && new AgentInbox(options.inbox, options.inboxCursor ?? 0, this, gate, options.keepLastN);
     const status = options.snapshot?.status;
     if (status === 'done') this.finish('completed', false);
     if (status === 'error') this.finish('failed', false);
@@ -258,6 +260,7 @@ export class MachineAgentRuntime implements RunningAgent, CheckpointSource, Inbo
       if (this.halted !== reason) return;
       if (reason === 'completed') {
         const output = this.persisted().output;
+        this.inbox?.finished();
         this.settle.resolve(output);
         this.emit({ type: 'completed', result: output });
       } else {

@@ -70,6 +70,8 @@ const RECHECK_DELAYS_MS = [20, 200, 1_000];
 export class AgentInbox {
   private cursor: number;
   private taken: number[] = [];
+  /** Cursors of the last `keepLastN` stored checkpoints, oldest first. */
+  private readonly storedCursors: number[] = [];
   private pulling: Promise<number> | undefined;
   private pullAgain = false;
 
@@ -78,6 +80,8 @@ export class AgentInbox {
     cursor: number,
     private readonly sink: InboxSink,
     private readonly gate: ActGate = ALWAYS_OPEN,
+    /** Checkpoints the store keeps per agent (`keep_last_n`). */
+    private readonly keepLastN = 10,
   ) {
     this.cursor = cursor;
   }
@@ -108,9 +112,24 @@ export class AgentInbox {
     return this.pulling;
   }
 
-  /** A checkpoint with `cursor` is stored: messages up to it may go. */
+  /**
+   * A checkpoint with `cursor` is stored. A supervisor may restart the agent from any of its
+   * kept checkpoints, which reads the inbox again from that checkpoint's cursor; so a message
+   * is deleted from the stream only once even the oldest kept checkpoint is past it.
+   */
   stored(cursor: number): void {
-    if (this.taken.length === 0) return;
+    this.storedCursors.push(cursor);
+    if (this.storedCursors.length > this.keepLastN) this.storedCursors.shift();
+    if (this.storedCursors.length < this.keepLastN) return;
+    this.acknowledgeUpTo(this.storedCursors[0]!);
+  }
+
+  /** The agent finished: every message it took may go. */
+  finished(): void {
+    this.acknowledgeUpTo(this.cursor);
+  }
+
+  private acknowledgeUpTo(cursor: number): void {
     const done = this.taken.filter((seq) => seq <= cursor);
     if (done.length === 0) return;
     this.taken = this.taken.filter((seq) => seq > cursor);

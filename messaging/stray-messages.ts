@@ -2,6 +2,7 @@ import { ensureError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { CheckpointManager } from '../persistence/checkpoint-manager.js';
 import type { NatsMessaging } from './nats-messaging.js';
+import { isRestartableFailure } from '../supervisor/restart-point.js';
 
 /**
  * Messages for agents that run on no host of this process. If no host can ever run the
@@ -24,6 +25,7 @@ export class StrayMessages {
     try {
       const latest = await this.checkpoints?.getLatestCheckpoint(agentId).catch(() => undefined);
       if (latest && latest.status !== 'completed' && latest.status !== 'failed') return;
+      if (latest && isRestartableFailure(latest)) return; // its supervisor (or a recovery) restarts it
       const reason = latest ? `agent "${agentId}" is ${latest.status} and takes no more messages` : `no agent "${agentId}"`;
       this.logger.warn({ agentId, reason }, 'message rejected');
       this.messaging.publishEvent({

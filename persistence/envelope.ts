@@ -80,6 +80,7 @@ const entrySchema: z.ZodType<JournalEntry> = z.lazy(() =>
     frame: frameSchema.optional(),
     until: z.number().optional(),
     timedOut: z.literal(true).optional(),
+    messageId: z.string().optional(),
   }),
 );
 

@@ -4,6 +4,7 @@ import { CheckpointConflictError, CorruptCheckpointError, ensureError, NotRecove
 import type { AgentRef } from '../supervisor/agent-ref.js';
 import type { Host } from '../supervisor/host.js';
 import type { CheckpointManager } from './checkpoint-manager.js';
+import { isRestartableFailure, restartPoint } from '../supervisor/restart-point.js';
 import type { StoredCheckpoint } from './checkpoint-store.js';
 import { decodeCheckpoint, type CheckpointRecord } from './envelope.js';
 import { recordCallStack, recordForkedAs, recordInboxSize, recordPendingWaits, recordResumeAt } from './record-views.js';
@@ -133,8 +134,9 @@ export class RecoveryCoordinator {
     try {
       const latest = await this.manager.store.latest(agentId);
       if (!latest) return;
-      const record = decodeCheckpoint(latest);
-      if (record.status !== 'running' && record.status !== 'waiting') return;
+      let record = decodeCheckpoint(latest);
+      const crashed = isRestartableFailure(record);
+      if (record.status !== 'running' && record.status !== 'waiting' && !crashed) return;
       if (await this.host.ownerIsAlive(record.owner)) {
         report.skipped.push({ agentId, reason: `it runs on host "${record.owner}"` });
         return;
@@ -142,6 +144,15 @@ export class RecoveryCoordinator {
       if (!this.host.hasPlaybook(record.playbook)) {
         report.skipped.push({ agentId, reason: new UnknownPlaybookError(record.playbook).message });
         return;
+      }
+      if (crashed) {
+        // Its host went away while its supervisor waited to restart it: restart it here.
+        const point = await restartPoint(this.manager, agentId, record.error);
+        if (!point) {
+          report.skipped.push({ agentId, reason: 'it crashed and no checkpoint from before the crash is kept' });
+          return;
+        }
+        record = this.host.withCarriedInbox(point, record);
       }
       report.resumed.push(await this.host.adopt({ record, after: { seq: latest.seq, revision: latest.revision } }));
     } catch (error) {

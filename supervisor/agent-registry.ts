@@ -73,6 +73,8 @@ export interface RunContext {
   emit: (agentId: string, playbook: string, event: AgentEventBody) => void;
   /** The host's lease, when it needs one (several hosts share the store). */
   gate?: ActGate | undefined;
+  /** The store's `keep_last_n`. */
+  keepLastN: number;
 }
 
 /** Creates the runtime that runs `blueprint` as agent `agentId`, with its checkpoint writer and inbox. */
@@ -100,6 +102,7 @@ export function createRun(context: RunContext, agentId: string, blueprint: Agent
     logger: context.logger.child({ agentId, playbook: blueprint.name }),
     emit: (event: AgentEventBody) => context.emit(agentId, blueprint.name, event),
     gate: context.gate,
+    keepLastN: context.keepLastN,
   };
   if (blueprint.kind === 'machine') {
     return new MachineAgentRuntime({

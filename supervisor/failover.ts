@@ -4,6 +4,7 @@ import { ensureError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Host } from './host.js';
 import type { HostLease } from './host-lease.js';
+import { isRestartableFailure, restartPoint } from './restart-point.js';
 
 /** What a failover did, for logs, events and the tests' time-to-takeover figure. */
 export interface Takeover {
@@ -84,12 +85,17 @@ export class FailoverMonitor {
         .latest(agentId)
         .then((stored) => stored && decodeCheckpoint(stored))
         .catch(() => undefined);
-      if (!record || record.owner !== deadHost || (record.status !== 'running' && record.status !== 'waiting')) continue;
+      if (!record || record.owner !== deadHost) continue;
+      // A crashed agent whose supervisor was waiting to restart it is an orphan too.
+      const crashed = isRestartableFailure(record);
+      if (record.status !== 'running' && record.status !== 'waiting' && !crashed) continue;
       orphans++;
       if (!anyone && assignee(agentId, live) !== this.host.id) continue;
       if (!this.host.hasPlaybook(record.playbook)) continue;
       try {
-        await this.host.recovery!.recover(agentId);
+        const point = crashed ? await restartPoint(this.host.checkpoints!, agentId, record.error) : undefined;
+        if (crashed && !point) continue;
+        await this.host.recovery!.recover(agentId, point ? { fromSeq: point.seq } : {});
         taken.push(agentId);
       } catch (error) {
         this.logger.debug({ agentId, err: ensureError(error) }, 'not taken over here');

@@ -20,7 +20,7 @@ import {
 import type { Logger } from '../logger.js';
 import type { NatsMessaging } from '../messaging/nats-messaging.js';
 import { CheckpointManager } from '../persistence/checkpoint-manager.js';
-import type { CheckpointStore } from '../persistence/checkpoint-store.js';
+import type { CheckpointStore, StoredCheckpoint } from '../persistence/checkpoint-store.js';
 import type { CheckpointRecord } from '../persistence/envelope.js';
 import { RecoveryCoordinator, type RecoveryReport } from '../persistence/recovery-coordinator.js';
 import { AgentRef, type AgentDirectory } from './agent-ref.js';
@@ -30,7 +30,8 @@ import { recordResumeAt } from '../persistence/record-views.js';
 import type { AnyStateMachine } from 'xstate';
 import { serveControl } from '../messaging/control-service.js';
 import { StrayMessages } from '../messaging/stray-messages.js';
-import { restartPoint } from './restart-point.js';
+import { carryInbox, restartPoint } from './restart-point.js';
+import { decodeCheckpoint } from '../persistence/envelope.js';
 import { SupervisedAgents } from './supervised-agents.js';
 import { HostServices, type StartOptions } from './host-services.js';
 import type { HostLease } from './host-lease.js';
@@ -97,6 +98,7 @@ export class Host implements AgentDirectory {
       sendToAgent: (target, type, payload, msgId) => this.sendTo(target, type, payload, msgId),
       emit: (agentId, playbook, event) => this.emit(agentId, playbook, event),
       gate: this.lease,
+      keepLastN: config.durability.keepLastN,
     };
     this.strays = this.messaging && new StrayMessages(this.messaging, this.checkpoints, this.logger, () => this.clock.now());
     this.register(...(options.playbooks ?? []));
@@ -264,6 +266,9 @@ export class Host implements AgentDirectory {
    */
   async sendTo(agentId: string, type: string, payload: unknown, msgId?: string): Promise<void> {
     if (!this.messaging && this.eviction?.isParked(agentId)) await this.eviction.wake(agentId);
+    if (!this.messaging && this.agents.get(agentId)?.isHalted && this.supervision.isRestarting(agentId)) {
+      await this.supervision.nextRun(agentId); // its supervisor is about to restart it
+    }
     const runtime = this.agents.get(agentId);
     if (runtime && !runtime.isHalted) return runtime.deliver(type, payload, msgId);
     if (this.messaging) {
@@ -410,6 +415,8 @@ export class Host implements AgentDirectory {
     if (this.eviction?.isParked(agentId)) return void this.eviction.wake(agentId);
     const runtime = this.agents.get(agentId);
     if (runtime && !runtime.isHalted) runtime.wakeInbox();
+    // A run that ended while its supervisor restarts it: the next run reads its inbox.
+    else if (runtime && this.supervision.isRestarting(agentId)) return;
     else if (!this.closed) void this.strays?.handle(agentId);
   }
 
@@ -469,12 +476,13 @@ export class Host implements AgentDirectory {
     const latest = await this.store?.latest(agentId);
     const after = latest ? { seq: latest.seq, revision: latest.revision } : { seq: 0, revision: undefined };
     const failure = exit?.reason === 'crash' ? serializeError(exit.error) : undefined;
-    const record = exit?.reason === 'normal' || !this.checkpoints ? undefined : await restartPoint(this.checkpoints, agentId, failure);
-    if (!record && exit?.reason !== 'normal' && this.checkpoints) {
+    const point = exit?.reason === 'normal' || !this.checkpoints ? undefined : await restartPoint(this.checkpoints, agentId, failure);
+    if (!point && exit?.reason !== 'normal' && this.checkpoints) {
       throw new NotRecoverableError(agentId, 'no checkpoint from before the crash is kept');
     }
+    const record = point && this.withCarriedInbox(point, latest && safeDecode(latest));
     const runtime = this.createRuntime(agentId, blueprint, {
-      ...(record ? { snapshot: record.snapshot, inboxCursor: latest && record.inboxCursor } : { input: this.inputs.get(agentId) }),
+      ...(record ? { snapshot: record.snapshot, inboxCursor: record.inboxCursor } : { input: this.inputs.get(agentId) }),
       after,
       supervision,
     });
@@ -488,6 +496,15 @@ export class Host implements AgentDirectory {
     this.logger.warn({ agentId, fromSeq: record?.seq, exit: exit?.reason }, 'agent restarted by its supervisor');
     runtime.run();
     return runtime;
+  }
+
+  /**
+   * @internal A restart point with the messages that came after it. With NATS the restarted run
+   * reads the inbox stream again from the point's cursor; without, they are carried over from
+   * the newest checkpoint.
+   */
+  withCarriedInbox(point: CheckpointRecord, newest: CheckpointRecord | undefined): CheckpointRecord {
+    return this.messaging ? point : carryInbox(point, newest);
   }
 
   /** Where a recovered agent goes back: its recorded supervisor if this host has it, else the root. */
@@ -545,5 +562,13 @@ export class Host implements AgentDirectory {
   private assertOpen(): void {
     if (this.closed) throw new PlaybooksError(ErrorCode.HostClosed, 'this host is closed');
     if (this.draining) throw new PlaybooksError(ErrorCode.HostClosed, 'this host is shutting down and takes no new work');
+  }
+}
+
+function safeDecode(stored: StoredCheckpoint): CheckpointRecord | undefined {
+  try {
+    return decodeCheckpoint(stored);
+  } catch {
+    return undefined;
   }
 }

@@ -1,3 +1,5 @@
+import type { InboxMessage } from '../actors/agent-machine.js';
+import { ErrorCode } from '../errors.js';
 import type { Frame } from '../actors/journal.js';
 import type { SerializedError } from '../actors/serialize.js';
 import type { CheckpointManager } from '../persistence/checkpoint-manager.js';
@@ -39,4 +41,65 @@ function holdsError(frame: Frame, failure: SerializedError): boolean {
 // A journaled error is rethrown with its stored stack, so the failure that escaped carries it too.
 function sameError(a: SerializedError, b: SerializedError): boolean {
   return a.name === b.name && a.message === b.message && (a.stack === undefined || b.stack === undefined || a.stack === b.stack);
+}
+
+/**
+ * Without NATS, an agent's messages live only in its checkpoints' inboxes. Restarting from an
+ * older checkpoint must not lose the messages that arrived after it: those still waiting in
+ * the newest checkpoint's inbox, and those consumed after the restart point (the restarted
+ * run will receive them again). With NATS the inbox stream holds them instead.
+ */
+export function carryInbox(restart: CheckpointRecord, newest: CheckpointRecord | undefined): CheckpointRecord {
+  if (!newest || newest.seq <= restart.seq || restart.kind === 'machine' || newest.kind === 'machine') return restart;
+  const from = restart.snapshot.context;
+  const to = newest.snapshot.context;
+  const consumedBefore = new Set(consumedIds(from.journal));
+  const known = new Set(from.inbox.map((m) => m.id));
+  const later: InboxMessage[] = [
+    ...to.inbox,
+    ...consumedMessages(to.journal).filter((m) => !consumedBefore.has(m.id)),
+  ].filter((m) => !known.has(m.id) && !consumedBefore.has(m.id));
+  if (later.length === 0) return restart;
+  const inbox = [...from.inbox, ...later].sort((a, b) => Number(a.id) - Number(b.id));
+  return {
+    ...restart,
+    snapshot: {
+      ...restart.snapshot,
+      context: { ...from, inbox, messagesReceived: Math.max(from.messagesReceived, to.messagesReceived), ...(to.recentMessageIds ? { recentMessageIds: to.recentMessageIds } : {}) },
+    },
+  };
+}
+
+function consumedIds(frame: Frame): string[] {
+  return Object.values(frame.entries).flatMap((entry) => [
+    ...(entry.kind === 'receive' && entry.messageId !== undefined ? [entry.messageId] : []),
+    ...(entry.frame ? consumedIds(entry.frame) : []),
+  ]);
+}
+
+/** Messages taken by receives in the journal, as inbox messages again. */
+function consumedMessages(frame: Frame): InboxMessage[] {
+  return Object.values(frame.entries).flatMap((entry) => [
+    ...(entry.kind === 'receive' && entry.messageId !== undefined && !entry.timedOut
+      ? [{ id: entry.messageId, type: entry.name, payload: entry.value, sentAt: 0 }]
+      : []),
+    ...(entry.frame ? consumedMessages(entry.frame) : []),
+  ]);
+}
+
+/** Failures a restart would only repeat: such an agent is quarantined, not restarted. */
+const QUARANTINE_CODES = new Set<string>([ErrorCode.NonDeterminism, ErrorCode.CorruptCheckpoint, ErrorCode.CheckpointTooLarge]);
+
+/**
+ * A failed checkpoint of a supervised agent whose supervisor restarts it (the crash of a
+ * `permanent` or `transient` agent): the agent is not finished. If its host went away before
+ * the restart, the next host that recovers it restarts it.
+ */
+export function isRestartableFailure(record: CheckpointRecord): boolean {
+  return (
+    record.status === 'failed' &&
+    record.supervision !== undefined &&
+    record.supervision.restart !== 'temporary' &&
+    !QUARANTINE_CODES.has(record.error?.code ?? '')
+  );
 }

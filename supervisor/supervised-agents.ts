@@ -42,6 +42,7 @@ export class SupervisedAgents {
   private escalation: Error | undefined;
   /** Agents let go of while they wait (parked): their run ended, the agent did not. */
   private readonly parked = new Set<string>();
+  private readonly runWaiters = new Map<string, { resolve: () => void; reject: (error: Error) => void }[]>();
 
   constructor(
     config: SupervisorConfig,
@@ -97,6 +98,21 @@ export class SupervisedAgents {
     if (outcome && !outcome.observed) this.outcomes.delete(agentId);
   }
 
+  /** Whether the agent's last run ended and its supervisor is (about to be) restarting it. */
+  isRestarting(agentId: string): boolean {
+    const outcome = this.outcomes.get(agentId);
+    return outcome !== undefined && !outcome.settled && this.tree.supervisorOf(agentId) !== undefined;
+  }
+
+  /** Resolves when the agent's next run starts; rejects if its supervisor gives up on it. */
+  nextRun(agentId: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const waiters = this.runWaiters.get(agentId) ?? [];
+      waiters.push({ resolve, reject });
+      this.runWaiters.set(agentId, waiters);
+    });
+  }
+
   /** Follows an unsupervised run (durability-independent: its outcome is its result). */
   track(agentId: string, run: RunningAgent): void {
     this.watch(agentId, run);
@@ -147,6 +163,8 @@ export class SupervisedAgents {
 
   private watch(agentId: string, run: RunningAgent): void {
     const outcome = this.outcomeOf(agentId);
+    for (const waiter of this.runWaiters.get(agentId) ?? []) waiter.resolve();
+    this.runWaiters.delete(agentId);
     run.result().then(
       (value) => this.settle(agentId, outcome, undefined, value),
       (thrown: unknown) => {
@@ -174,8 +192,10 @@ export class SupervisedAgents {
     } else if (event.type === 'child.exited' && this.outcomes.has(event.child)) {
       // The supervisor has judged the exit once its current operation is done.
       setImmediate(() => {
-        const child = this.childInfo(event.child);
-        if (!child || child.state === 'exited' || child.state === 'stopped') this.giveUp(event.child);
+        // Given up: it exited for good, or its supervisor stopped (escalated). A child stopped
+        // for a group restart is 'stopped' only until its supervisor starts it again.
+        const found = this.childInfo(event.child);
+        if (!found || found.child.state === 'exited' || found.supervisor.state !== 'running') this.giveUp(event.child);
       });
     }
   }
@@ -187,10 +207,10 @@ export class SupervisedAgents {
     this.settle(agentId, outcome, outcome.lastError ?? this.escalation ?? new HostClosedError(agentId));
   }
 
-  private childInfo(agentId: string): { state: string } | undefined {
-    const find = (tree: SupervisorTree): { state: string } | undefined => {
+  private childInfo(agentId: string): { child: { state: string }; supervisor: { state: string } } | undefined {
+    const find = (tree: SupervisorTree): { child: { state: string }; supervisor: { state: string } } | undefined => {
       for (const child of tree.children) {
-        if (child.id === agentId && child.type === 'worker') return child;
+        if (child.id === agentId && child.type === 'worker') return { child, supervisor: tree };
         const nested = child.supervisor && find(child.supervisor);
         if (nested) return nested;
       }
@@ -202,6 +222,8 @@ export class SupervisedAgents {
   private settle(agentId: string, outcome: Outcome, error: Error | undefined, value?: unknown): void {
     if (outcome.settled) return;
     outcome.settled = true;
+    for (const waiter of this.runWaiters.get(agentId) ?? []) waiter.reject(error ?? new HostClosedError(agentId));
+    this.runWaiters.delete(agentId);
     if (error) outcome.reject(error);
     else outcome.resolve(value);
     // A finished child no longer needs a place in the tree (a quarantined or failed one keeps it, for the record).
