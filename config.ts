@@ -78,8 +78,11 @@ export interface NatsConfig {
   servers: string[];
   /** Subject namespace: `playbooks.<namespace>.…`. Default "default". */
   namespace: string;
-  /** KV bucket for checkpoints. Default "playbooks-checkpoints". */
-  bucket: string;
+  /**
+   * KV bucket for checkpoints. Default (unset): "playbooks-checkpoints" in the "default"
+   * namespace, "playbooks-checkpoints-<namespace>" in any other — see `checkpointBucket`.
+   */
+  bucket?: string;
   user?: string;
   password?: string;
   token?: string;
@@ -144,7 +147,6 @@ export function defaultConfig(): PlaybooksConfig {
       enabled: false,
       servers: ['nats://127.0.0.1:4222'],
       namespace: 'default',
-      bucket: 'playbooks-checkpoints',
       leaseSeconds: 5,
       replicas: 1,
     },
@@ -195,6 +197,15 @@ function buildConfig(raw: Record<string, unknown>, source: string, baseDir: stri
     merged[section] = { ...(table as Record<string, unknown>), ...envOverrides(section, env) };
   }
   return toConfig(merged, baseDir);
+}
+
+/**
+ * The checkpoint bucket: `[nats] bucket`, or by default "playbooks-checkpoints" in the
+ * "default" namespace and "playbooks-checkpoints-<namespace>" in any other (agent ids are
+ * unique per bucket, so each namespace gets its own).
+ */
+export function checkpointBucket(nats: NatsConfig): string {
+  return nats.bucket ?? (nats.namespace === 'default' ? 'playbooks-checkpoints' : `playbooks-checkpoints-${nats.namespace}`);
 }
 
 function validateSection(section: Section, table: Record<string, unknown>, source: string): void {

@@ -65,6 +65,7 @@ export {
 export {
   loadConfig,
   parseConfig,
+  checkpointBucket,
   defaultConfig,
   type PlaybooksConfig,
   type DurabilityConfig,

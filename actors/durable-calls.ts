@@ -112,7 +112,18 @@ export async function durableSleep(rt: AgentRuntime, frame: FrameCursor, ms: num
 
 /** A schema with zod's `safeParse` shape. */
 export interface PayloadSchema<T> {
-  safeParse(data: unknown): { success: true; data: T } | { success: false; error: { message: string } };
+  safeParse(data: unknown): { success: true; data: T } | { success: false; error: { message: string; issues?: SchemaIssue[] } };
+}
+
+interface SchemaIssue {
+  path?: readonly PropertyKey[];
+  message: string;
+}
+
+/** A schema failure on one line: "approved: expected boolean, received string; by: required". */
+function schemaProblems(error: { message: string; issues?: SchemaIssue[] }): string {
+  if (!error.issues?.length) return error.message;
+  return error.issues.map((issue) => (issue.path?.length ? `${issue.path.map(String).join('.')}: ${issue.message}` : issue.message)).join('; ');
 }
 
 export async function durableReceive<T>(
@@ -139,7 +150,7 @@ export async function durableReceive<T>(
     if (message) {
       const checked = options.schema ? options.schema.safeParse(message.payload) : { success: true as const, data: message.payload as T };
       if (!checked.success) {
-        const reason = `payload does not match the schema of receive("${type}"): ${checked.error.message}`;
+        const reason = `payload does not match the schema of receive("${type}"): ${schemaProblems(checked.error)}`;
         rt.logger.warn({ messageId: message.id, messageType: type, reason }, 'message rejected');
         rt.record({ type: 'MESSAGE.REJECTED', messageId: message.id });
         rt.emit({ type: 'message.rejected', messageType: type, reason });

@@ -66,6 +66,7 @@ export class MachineAgentRuntime implements RunningAgent, CheckpointSource, Inbo
   private failure: SerializedError | undefined;
   private recorded: string[] = [];
   private lastTransitionAt: number | undefined;
+  private initialEmission = true;
   private readonly clock: Clock;
 
   constructor(options: MachineRuntimeOptions) {
@@ -135,7 +136,10 @@ export class MachineAgentRuntime implements RunningAgent, CheckpointSource, Inbo
     this.actor.subscribe({
       next: (snapshot) => {
         this.lastTransitionAt = this.clock.now();
-        this.recorded.push(`state ${stateValueText(snapshot.value)}`);
+        const state = `state ${stateValueText(snapshot.value)}`;
+        // The first emission is the state it starts (or was restored) in, not a transition.
+        if (this.initialEmission) this.initialEmission = false;
+        else this.recorded.push(state);
         if (snapshot.status === 'done') this.finish('completed', true);
         else void this.pipeline?.commit('playbook');
       },

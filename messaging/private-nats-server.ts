@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
@@ -49,7 +49,9 @@ export async function startPrivateNatsServer(options: PrivateNatsServerOptions):
   }
   const dir = resolve(options.dir);
   const storeDir = join(dir, 'jetstream');
+  const pidFile = join(dir, 'nats-server.pid');
   await mkdir(dir, { recursive: true });
+  await refuseSharedStore(pidFile, dir);
   let port = options.port ?? (await freePort());
   let child: ChildProcess | undefined;
 
@@ -60,6 +62,7 @@ export async function startPrivateNatsServer(options: PrivateNatsServerOptions):
       [
         `listen: 127.0.0.1:${port}`,
         `jetstream { store_dir: "${storeDir}" }`,
+        `pid_file: "${pidFile}"`,
         options.maxPayload ? `max_payload: ${options.maxPayload}` : '',
         options.extraConfig ?? '',
       ].join('\n'),
@@ -111,6 +114,23 @@ export async function startPrivateNatsServer(options: PrivateNatsServerOptions):
     stop,
     [Symbol.asyncDispose]: () => stop(),
   };
+}
+
+/**
+ * Two servers on one JetStream store corrupt it: a server left running by a killed parent is
+ * found by its pid file, and this one does not start.
+ */
+async function refuseSharedStore(pidFile: string, dir: string): Promise<void> {
+  const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
+  if (!pid) return;
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return; // that server is gone: its pid file is stale
+  }
+  const command = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => 'nats-server');
+  if (!command.includes('nats-server')) return;
+  throw new ConfigError(`a nats-server (pid ${pid}) already uses ${dir}: stop it first (kill ${pid})`);
 }
 
 function freePort(): Promise<number> {

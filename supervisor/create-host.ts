@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { defaultConfig, loadConfig, withOptions, type PlaybooksConfig } from '../config.js';
+import { checkpointBucket, defaultConfig, loadConfig, withOptions, type PlaybooksConfig } from '../config.js';
 import { createDefaultLogger } from '../logger.js';
 import { connectNats } from '../messaging/connection.js';
 import { NatsMessaging } from '../messaging/nats-messaging.js';
@@ -53,7 +53,7 @@ export async function createHost(options: HostOptions = {}): Promise<Host> {
       messaging && store instanceof NatsKvCheckpointStore
         ? new HostLease({
             connection: messaging.connection,
-            bucket: `${config.nats.bucket}-hosts`,
+            bucket: `${checkpointBucket(config.nats)}-hosts`,
             hostId,
             leaseMs: config.nats.leaseSeconds * 1000,
             replicas: config.nats.replicas,
@@ -62,6 +62,7 @@ export async function createHost(options: HostOptions = {}): Promise<Host> {
           })
         : undefined;
     host = new Host(config, options, { hostId, logger, store, messaging, lease });
+    for (const [id, spec] of Object.entries(options.supervisors ?? {})) await host.supervisor(id, spec);
     await lease?.start();
     host.startServing();
     await messaging?.ready();
@@ -99,7 +100,7 @@ async function storeFor(config: PlaybooksConfig, connection: NatsConnection | un
     case 'nats':
       return NatsKvCheckpointStore.open({
         connection: connection!,
-        bucket: config.nats.bucket,
+        bucket: checkpointBucket(config.nats),
         keepLastN: durability.keepLastN,
         maxCheckpointSizeMb: durability.maxCheckpointSizeMb,
         replicas: config.nats.replicas,

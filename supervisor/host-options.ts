@@ -10,6 +10,8 @@ import type { CheckpointPosition } from '../persistence/checkpoint-writer.js';
 import type { CheckpointRecord } from '../persistence/envelope.js';
 import type { HostLease } from './host-lease.js';
 import type { RestartType } from './supervisor.js';
+import type { SupervisorSpec } from './supervision-tree.js';
+import type { AnyStateMachine } from 'xstate';
 
 export interface HostOptions {
   /** Path of a `playbooks.toml`. Default: none (built-in defaults, file store in ./.checkpoints). */
@@ -26,8 +28,13 @@ export interface HostOptions {
   dashboard?: Partial<DashboardConfig>;
   /** An open NATS connection to use (the host does not close it); implies NATS messaging. */
   natsConnection?: NatsConnection;
-  /** Playbooks this host can spawn and recover (more can be added with `register`). */
-  playbooks?: Playbook<never, unknown>[];
+  /** Playbooks (and XState machines) this host can spawn and recover (more with `register`). */
+  playbooks?: (Playbook<never, unknown> | AnyStateMachine)[];
+  /**
+   * Supervisors to create under the root before anything runs (so recovered agents find the
+   * supervisors they ran under), by id; a parent must come before its children.
+   */
+  supervisors?: Record<string, SupervisorSpec>;
   /** Default: pino on stderr at `PLAYBOOKS_LOG_LEVEL` (default "info"). */
   logger?: Logger;
   /** Default: the system clock. Tests pass a `ManualClock`. */

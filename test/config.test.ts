@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createHost, ErrorCode, loadConfig } from 'durable-playbooks';
+import { checkpointBucket, createHost, ErrorCode, loadConfig } from 'durable-playbooks';
 import { silentLogger } from './helpers/hosts.js';
 import { tempDir } from './helpers/temp-dir.js';
 
@@ -43,7 +43,8 @@ port = 8080
       keepLastN: 4,
       fsync: true,
     });
-    expect(config.nats).toMatchObject({ servers: ['nats://10.0.0.1:4222', 'nats://10.0.0.2:4222'], namespace: 'orders', bucket: 'playbooks-checkpoints' });
+    expect(config.nats).toMatchObject({ servers: ['nats://10.0.0.1:4222', 'nats://10.0.0.2:4222'], namespace: 'orders' });
+    expect(checkpointBucket(config.nats)).toBe('playbooks-checkpoints-orders'); // one bucket per namespace by default
     expect(config.supervisor).toEqual({ strategy: 'rest_for_one', maxRestarts: 5, periodSeconds: 60, shutdownGraceSeconds: 10, idleEvictionSeconds: 60 });
     expect(config.dashboard).toMatchObject({ host: '127.0.0.1', port: 8080 });
   });
