@@ -1,5 +1,5 @@
 import { jetstream, jetstreamManager, JetStreamApiError, type JetStreamManager } from '@nats-io/jetstream';
-import { Kvm, type KV, type KvEntry } from '@nats-io/kv';
+import { Kvm, type KV } from '@nats-io/kv';
 import { Objm, type ObjectStore } from '@nats-io/obj';
 import { nuid, type NatsConnection } from '@nats-io/transport-node';
 import { CheckpointConflictError, CorruptCheckpointError, ensureError } from '../errors.js';
@@ -23,6 +23,12 @@ interface LargeSnapshotRef {
   objectStore: string;
   name: string;
   bytes: number;
+}
+
+/** One stored value of a key: its revision (stream sequence) and bytes. */
+interface StoredEntry {
+  revision: number;
+  value: Uint8Array;
 }
 
 const KV_MAX_HISTORY = 64;
@@ -122,9 +128,11 @@ export class NatsKvCheckpointStore implements CheckpointStore {
   }
 
   async listAgents(): Promise<string[]> {
-    const agents: string[] = [];
-    for await (const key of await this.kv.keys()) agents.push(key);
-    return agents;
+    // From the stream's per-subject counts: no consumer to create (consumers are slow to
+    // place while a JetStream cluster has lost a node). `delete` removes a key's subject whole.
+    const prefix = `$KV.${this.bucket}.`;
+    const info = await this.jsm.streams.info(`KV_${this.bucket}`, { subjects_filter: `${prefix}>` });
+    return Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(prefix.length));
   }
 
   async prune(agentId: string, keepLastN: number): Promise<number> {
@@ -139,7 +147,9 @@ export class NatsKvCheckpointStore implements CheckpointStore {
 
   async delete(agentId: string): Promise<void> {
     for (const entry of await this.entries(agentId)) await this.deleteLargeObject(entry.value);
-    await this.kv.purge(agentId);
+    // A stream purge by subject leaves no delete marker behind (kv.purge would), so the key
+    // disappears from listAgents too.
+    await this.jsm.streams.purge(`KV_${this.bucket}`, { filter: `$KV.${this.bucket}.${agentId}` });
   }
 
   async close(): Promise<void> {
@@ -147,16 +157,23 @@ export class NatsKvCheckpointStore implements CheckpointStore {
   }
 
   /** Stored PUT entries of the agent, oldest first. */
-  private async entries(agentId: string): Promise<KvEntry[]> {
-    const entries: KvEntry[] = [];
-    for await (const entry of await this.kv.history({ key: agentId })) {
-      if (entry.operation === 'PUT') entries.push(entry);
+  /** The key's stored values, oldest first, read message by message with direct gets (no consumer). */
+  private async entries(agentId: string): Promise<StoredEntry[]> {
+    const stream = `KV_${this.bucket}`;
+    const subject = `$KV.${this.bucket}.${agentId}`;
+    const entries: StoredEntry[] = [];
+    for (let seq = 1; ; ) {
+      const message = await this.jsm.direct.getMessage(stream, { seq, next_by_subj: subject });
+      if (!message) break;
+      const operation = message.header?.get('KV-Operation');
+      if (!operation || operation === 'PUT') entries.push({ revision: message.seq, value: message.data });
       else entries.length = 0; // a delete or purge ends the agent's previous life
+      seq = message.seq + 1;
     }
     return entries;
   }
 
-  private async toStored(agentId: string, entry: KvEntry): Promise<StoredCheckpoint> {
+  private async toStored(agentId: string, entry: StoredEntry): Promise<StoredCheckpoint> {
     const seq = seqOf(entry.value);
     const ref = largeRefOf(entry.value);
     if (!ref) return { agentId, seq, revision: entry.revision, data: decoder.decode(entry.value) };
