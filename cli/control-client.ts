@@ -1,0 +1,89 @@
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { errors, type NatsConnection } from '@nats-io/transport-node';
+import { inboxStreamName, subjects } from '../messaging/subjects.js';
+import type { Settings } from './config.js';
+import { CliError, ExitCode } from './errors.js';
+import { connectToNats } from './nats.js';
+
+/*
+ * A client of the NATS wire contract (README: "NATS: the wire contract"): control requests on
+ * playbooks.<ns>.control.<verb> and JetStream publishes to agents' inboxes. It uses only
+ * subjects and JSON, as any other NATS client would.
+ */
+
+export type ControlReply = { ok: true; [field: string]: unknown } | { ok: false; error: { code: string; message: string } };
+
+const REQUEST_TIMEOUT_MS = 10_000;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export class ControlClient implements AsyncDisposable {
+  private constructor(
+    private readonly nc: NatsConnection,
+    readonly namespace: string,
+  ) {}
+
+  static async open(settings: Settings): Promise<ControlClient> {
+    return new ControlClient(await connectToNats(settings, { forHost: false }), settings.config.nats.namespace);
+  }
+
+  /** Sends a control request and returns the reply as is (ok:false replies included). */
+  async request(verb: string, body: Record<string, unknown>): Promise<ControlReply> {
+    const subject = subjects.control(this.namespace, verb);
+    let data: Uint8Array;
+    try {
+      data = (await this.nc.request(subject, encoder.encode(JSON.stringify(body)), { timeout: REQUEST_TIMEOUT_MS })).data;
+    } catch (error) {
+      if (error instanceof errors.RequestError && error.isNoResponders()) throw this.noHost();
+      if (error instanceof errors.TimeoutError || (error instanceof errors.RequestError && error.cause instanceof errors.TimeoutError)) {
+        throw new CliError('TIMEOUT', `no host of namespace "${this.namespace}" replied to ${verb} within ${REQUEST_TIMEOUT_MS / 1000} s`, ExitCode.Failed, 'the hosts may be overloaded or stuck: look at their logs');
+      }
+      throw error;
+    }
+    try {
+      return JSON.parse(decoder.decode(data)) as ControlReply;
+    } catch {
+      throw new CliError('BAD_REPLY', `the reply to ${verb} is not JSON: ${decoder.decode(data).slice(0, 200)}`, ExitCode.Failed);
+    }
+  }
+
+  /**
+   * Publishes `{ type, payload }` to an agent's inbox through JetStream and waits for the
+   * stream's ack (the message is stored). `msgId` lets the stream drop a resend.
+   */
+  async sendToInbox(agentId: string, type: string, payload: unknown, msgId?: string): Promise<{ seq: number; duplicate: boolean; stream: string }> {
+    const body = JSON.stringify(payload === undefined ? { type } : { type, payload });
+    const options = msgId === undefined ? {} : { msgID: msgId };
+    try {
+      const ack = await jetstream(this.nc, { timeout: REQUEST_TIMEOUT_MS }).publish(subjects.inbox(this.namespace, agentId), encoder.encode(body), options);
+      return { seq: ack.seq, duplicate: ack.duplicate, stream: ack.stream };
+    } catch (error) {
+      throw await this.explainPublishFailure(error);
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.nc.close();
+  }
+
+  private noHost(): CliError {
+    return new CliError('NO_HOST', `no host is serving namespace ${this.namespace}`, ExitCode.Failed, `start one ("playbooks dev"), or check --namespace and --nats`);
+  }
+
+  /** A publish nobody stored: usually no host ever created the namespace's inbox stream. */
+  private async explainPublishFailure(error: unknown): Promise<unknown> {
+    const stream = inboxStreamName(this.namespace);
+    try {
+      await (await jetstreamManager(this.nc)).streams.info(stream);
+    } catch (infoError) {
+      const name = (infoError as Error).name;
+      if (name === 'StreamNotFoundError') {
+        return new CliError('NO_INBOX_STREAM', `no inbox stream ${stream}: no host has started in namespace "${this.namespace}"`, ExitCode.Failed, 'start a host ("playbooks dev") first, or check --namespace');
+      }
+      if (name === 'JetStreamNotEnabled' || name === 'JetStreamNotEnabledError') {
+        return new CliError('NO_JETSTREAM', 'JetStream is not enabled on this NATS server', ExitCode.Failed, 'start nats-server with -js');
+      }
+    }
+    return error;
+  }
+}
