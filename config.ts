@@ -175,6 +175,11 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): 
   return buildConfig(raw, path, dirname(resolve(path)), env);
 }
 
+/** The built-in defaults with the `PLAYBOOKS_<SECTION>_<KEY>` environment overrides (no file). */
+export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): PlaybooksConfig {
+  return buildConfig({}, 'environment', process.cwd(), env);
+}
+
 /** Validates already-parsed config sections (snake_case keys, as in the TOML file). */
 export function parseConfig(raw: Record<string, unknown>, source = 'config', baseDir = process.cwd()): PlaybooksConfig {
   return buildConfig(raw, source, baseDir, {});

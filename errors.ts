@@ -34,6 +34,8 @@ export const ErrorCode = {
   HostClosed: 'HOST_CLOSED',
   /** A durable primitive that needs a running agent was called outside a playbook. */
   OutsideAgent: 'OUTSIDE_AGENT',
+  /** No NATS server answered (at start: later outages are waited out). */
+  NatsUnreachable: 'NATS_UNREACHABLE',
   /** A supervisor exceeded its restart intensity and gave up on its children. */
   SupervisorEscalated: 'SUPERVISOR_ESCALATED',
 } as const;
@@ -181,6 +183,13 @@ export class OutsideAgentError extends PlaybooksError {
   override readonly name = 'OutsideAgentError';
   constructor(what: string) {
     super(ErrorCode.OutsideAgent, `${what} can only be used inside a playbook run by a host`);
+  }
+}
+
+export class NatsUnreachableError extends PlaybooksError {
+  override readonly name = 'NatsUnreachableError';
+  constructor(message: string, options?: PlaybooksErrorOptions) {
+    super(ErrorCode.NatsUnreachable, message, options);
   }
 }
 

@@ -35,6 +35,14 @@ export {
 } from './supervisor/supervisor.js';
 export type { SupervisorSpec } from './supervisor/supervision-tree.js';
 export type { AgentSummary, HostSummary } from './supervisor/dashboard/types.js';
+export { actOnAgent, type AgentAction, type ActionReply } from './supervisor/agent-actions.js';
+export {
+  recordCallStack,
+  recordResult,
+  recordResumeAt,
+  recordPendingWaits,
+  stateValueText,
+} from './persistence/record-views.js';
 export { AgentRef } from './supervisor/agent-ref.js';
 
 export type { CheckpointStore, StoredCheckpoint } from './persistence/checkpoint-store.js';
@@ -66,6 +74,7 @@ export {
   loadConfig,
   parseConfig,
   checkpointBucket,
+  configFromEnvironment,
   defaultConfig,
   type PlaybooksConfig,
   type DurabilityConfig,

@@ -232,10 +232,12 @@ export const agentMachine = setup({
       states: {
         running: {},
         waiting: {},
+        // Where RESUME goes back to: a stopped agent that was waiting is waiting again.
+        resumed: { type: 'history' },
       },
     },
     stopped: {
-      on: { RESUME: { target: 'active' } },
+      on: { RESUME: { target: 'active.resumed' } },
     },
     completed: { type: 'final' },
     failed: { type: 'final' },

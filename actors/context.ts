@@ -29,8 +29,15 @@ export type Execution =
   | { kind: 'playbook'; runtime: AgentRuntime; frame: FrameCursor }
   | { kind: 'step'; step: StepContext };
 
-/** The agent and frame (or step) the current async call chain belongs to. */
-export const execution = new AsyncLocalStorage<Execution>();
+/**
+ * The agent and frame (or step) the current async call chain belongs to. Shared through the
+ * global symbol registry: if a second copy of this package gets loaded (a module compiled to
+ * CommonJS, another install path), its steps still see the agent they run in, instead of
+ * quietly running without checkpoints.
+ */
+export const execution: AsyncLocalStorage<Execution> = ((globalThis as Record<symbol, unknown>)[
+  Symbol.for('durable-playbooks.execution')
+] ??= new AsyncLocalStorage<Execution>()) as AsyncLocalStorage<Execution>;
 
 export function currentPlaybook(): { runtime: AgentRuntime; frame: FrameCursor } | undefined {
   const current = execution.getStore();

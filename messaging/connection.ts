@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { connect, credsAuthenticator, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
 import type { NatsConfig } from '../config.js';
-import { ConfigError, ensureError } from '../errors.js';
+import { ConfigError, ensureError, NatsUnreachableError } from '../errors.js';
+
+/** How long the first connection may take before the host gives up, in ms. */
+const CONNECT_TIMEOUT_MS = 5_000;
 import type { Logger } from '../logger.js';
 
 /** The state of a host's NATS connection, for status and health. */
@@ -24,6 +27,7 @@ export async function connectNats(config: NatsConfig, logger: Logger, name = 'du
     reconnectTimeWait: 250,
     reconnectJitter: 100,
     pingInterval: 10_000,
+    timeout: CONNECT_TIMEOUT_MS,
   };
   if (config.user !== undefined) options.user = config.user;
   if (config.password !== undefined) options.pass = config.password;
@@ -45,9 +49,10 @@ export async function connectNats(config: NatsConfig, logger: Logger, name = 'du
   try {
     return await connect(options);
   } catch (error) {
-    throw new ConfigError(`cannot connect to NATS at ${config.servers.join(', ')}: ${ensureError(error).message}`, {
-      cause: error,
-    });
+    const message = `cannot connect to NATS at ${config.servers.join(', ')}: ${ensureError(error).message}`;
+    // Refused credentials are a configuration problem; anything else, NATS is not there.
+    if (/authoriz|authentic|permission|credentials/i.test(ensureError(error).message)) throw new ConfigError(message, { cause: error });
+    throw new NatsUnreachableError(message, { cause: error });
   } finally {
     logger.debug({ servers: config.servers }, 'nats connect attempted');
   }

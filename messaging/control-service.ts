@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { AgentNotFoundError, ensureError, ErrorCode, PlaybooksError, ValidationError } from '../errors.js';
+import { AgentNotFoundError, ensureError, PlaybooksError, ValidationError } from '../errors.js';
 import type { CheckpointRecord } from '../persistence/envelope.js';
 import { recordCallStack, recordResult } from '../persistence/record-views.js';
 import type { Host } from '../supervisor/host.js';
+import { actOnAgent, type AgentAction } from '../supervisor/agent-actions.js';
 import type { NatsMessaging } from './nats-messaging.js';
 import { hostsQueue, subjects } from './subjects.js';
 
@@ -20,6 +21,10 @@ const requests = {
   list: z.strictObject({ state: z.enum(['running', 'waiting', 'completed', 'failed', 'stopped']).optional() }),
   stop: agentRequest,
   resume: agentRequest,
+  /** Resumes a failed agent from its last good checkpoint. */
+  retry: agentRequest,
+  /** Resumes an agent from an older checkpoint (time travel). */
+  recover: z.strictObject({ agentId: z.string().min(1), fromSeq: z.number().int().positive() }),
   /** Liveness: the answering host's id (hosts ask an agent's owner before taking the agent over). */
   ping: z.strictObject({}),
 };
@@ -59,7 +64,11 @@ async function answer(host: Host, messaging: NatsMessaging, verb: string, data: 
         return { ok: true, host: host.id };
       case 'stop':
       case 'resume':
-        return await actOnAgent(host, messaging, verb as 'stop' | 'resume', (request as { agentId: string }).agentId, data, forwarded);
+      case 'retry':
+      case 'recover': {
+        const { agentId, fromSeq } = request as { agentId: string; fromSeq?: number };
+        return await actOnAgent(host, agentId, verb as AgentAction, { ...(fromSeq === undefined ? {} : { fromSeq }), forwarded });
+      }
     }
   } catch (error) {
     return failure(error);
@@ -153,43 +162,6 @@ async function list(host: Host, state: string | undefined): Promise<Record<strin
     }),
   );
   return agents.filter((agent) => state === undefined || agent.state === state);
-}
-
-/**
- * stop and resume act where the agent runs: here, or at the host that wrote its latest
- * checkpoint (the request is forwarded there). With no such host answering, this host takes
- * the agent over from its checkpoint and acts on it.
- */
-async function actOnAgent(
-  host: Host,
-  messaging: NatsMessaging,
-  verb: 'stop' | 'resume',
-  agentId: string,
-  data: Uint8Array,
-  forwarded: boolean,
-): Promise<ControlReply> {
-  if (!host.isRunning(agentId) && !forwarded) {
-    const record = await host.checkpoints?.getLatestCheckpoint(agentId).catch(() => undefined);
-    if (record?.owner && record.owner !== host.id && (record.status === 'running' || record.status === 'waiting')) {
-      const reply = await forward(messaging, record.owner, verb, data);
-      if (reply) return reply;
-    }
-  }
-  if (verb === 'stop') {
-    if (!host.isRunning(agentId)) {
-      const known = host.get(agentId) ?? (await host.recovery?.recover(agentId).catch(() => undefined));
-      if (!known) throw new AgentNotFoundError(agentId);
-    }
-    await host.get(agentId)!.stop();
-    return { ok: true, agentId, state: host.get(agentId)!.status().state };
-  }
-  const agent = host.isRunning(agentId) ? host.get(agentId)! : await requireRecovery(host).recover(agentId);
-  return { ok: true, agentId, state: agent.status().state };
-}
-
-function requireRecovery(host: Host): NonNullable<Host['recovery']> {
-  if (!host.recovery) throw new PlaybooksError(ErrorCode.NotRecoverable, 'this host has durability off: nothing to resume');
-  return host.recovery;
 }
 
 /** Sends the request to another host; undefined when no host answers there. */

@@ -16,6 +16,11 @@ export interface NatsKvCheckpointStoreOptions {
   maxCheckpointSizeMb?: number;
   /** Stream replicas of the bucket and of its object store. Default 1. */
   replicas?: number;
+  /**
+   * Create the bucket (and set its history to `keepLastN`) if need be. False opens an existing
+   * bucket as it is, for tools that only read. Default true.
+   */
+  create?: boolean;
 }
 
 /** Where a checkpoint too large for one NATS message is kept. Part of the stored format. */
@@ -71,9 +76,12 @@ export class NatsKvCheckpointStore implements CheckpointStore {
     // the agent's status says the store is unreachable instead of hanging on a long timeout.
     const js = jetstream(nc, { timeout: STORE_REQUEST_TIMEOUT_MS });
     const jsm = await jetstreamManager(nc, { timeout: STORE_REQUEST_TIMEOUT_MS });
-    const kv = await new Kvm(js).create(bucket, { history: keepLastN, replicas });
-    await matchHistory(jsm, bucket, keepLastN);
-    const objects = await new Objm(js).create(`${bucket}-large`, { replicas });
+    const create = options.create ?? true;
+    const kv = create ? await new Kvm(js).create(bucket, { history: keepLastN, replicas }) : await new Kvm(js).open(bucket);
+    if (create) await matchHistory(jsm, bucket, keepLastN);
+    const objects = create
+      ? await new Objm(js).create(`${bucket}-large`, { replicas })
+      : await new Objm(js).open(`${bucket}-large`);
     const inlineLimit = Math.max(64 * 1024, (nc.info?.max_payload ?? 1024 * 1024) - PAYLOAD_HEADROOM);
     return new NatsKvCheckpointStore(
       kv,

@@ -13,8 +13,9 @@ import type { ChildExit, ChildHandle, ChildSpec, RestartType } from './superviso
 /**
  * How an agent's run ended, as its supervisor sees it. A failure that a restart would only
  * repeat (the code no longer matches the journal, a corrupt or oversized checkpoint) is a
- * quarantine, never restarted in a loop. A stop, a closing host, or another host taking the
- * agent over (fenced) is a shutdown.
+ * quarantine, never restarted in a loop; so is a `TerminalError` (a failure that says "do not
+ * retry"), without marking the agent quarantined. A stop, a closing host, or another host
+ * taking the agent over (fenced) is a shutdown.
  */
 export function exitOf(thrown: unknown): ChildExit {
   const error = ensureError(thrown);
@@ -24,6 +25,8 @@ export function exitOf(thrown: unknown): ChildExit {
   if (error instanceof NonDeterminismError || error instanceof CorruptCheckpointError || error instanceof CheckpointTooLargeError) {
     return { reason: 'quarantine', error };
   }
+  // "Do not retry": a TerminalError that escapes the playbook ends the agent, no restart.
+  if (error.name === 'TerminalError') return { reason: 'quarantine', error };
   return { reason: 'crash', error };
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { checkpointBucket, defaultConfig, loadConfig, withOptions, type PlaybooksConfig } from '../config.js';
+import { checkpointBucket, configFromEnvironment, loadConfig, withOptions, type PlaybooksConfig } from '../config.js';
 import { createDefaultLogger } from '../logger.js';
 import { connectNats } from '../messaging/connection.js';
 import { NatsMessaging } from '../messaging/nats-messaging.js';
@@ -19,7 +19,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
  * checkpoint store, and starts serving inboxes and control requests.
  */
 export async function createHost(options: HostOptions = {}): Promise<Host> {
-  const base = options.configFile ? loadConfig(options.configFile) : defaultConfig();
+  const base = options.configFile ? loadConfig(options.configFile) : configFromEnvironment();
   const config = withOptions(base, {
     durability: options.durability,
     nats: options.nats,

@@ -100,6 +100,7 @@ export function isRestartableFailure(record: CheckpointRecord): boolean {
     record.status === 'failed' &&
     record.supervision !== undefined &&
     record.supervision.restart !== 'temporary' &&
-    !QUARANTINE_CODES.has(record.error?.code ?? '')
+    !QUARANTINE_CODES.has(record.error?.code ?? '') &&
+    record.error?.name !== 'TerminalError'
   );
 }

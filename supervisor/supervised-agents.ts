@@ -173,7 +173,7 @@ export class SupervisedAgents {
         const exit = exitOf(error);
         if (error instanceof AgentStoppedError) return this.settle(agentId, outcome, error);
         if (exit.reason === 'quarantine') {
-          this.host.quarantine(agentId, error as PlaybooksError);
+          if (error.name !== 'TerminalError') this.host.quarantine(agentId, error as PlaybooksError);
           return this.settle(agentId, outcome, error);
         }
         if (exit.reason === 'crash') outcome.lastError = error;

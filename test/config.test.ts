@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkpointBucket, createHost, ErrorCode, loadConfig } from 'durable-playbooks';
+import { checkpointBucket, configFromEnvironment, createHost, ErrorCode, loadConfig } from 'durable-playbooks';
 import { silentLogger } from './helpers/hosts.js';
 import { tempDir } from './helpers/temp-dir.js';
 
@@ -83,6 +83,13 @@ port = 8080
     expect(() => loadConfig(path, { PLAYBOOKS_DURABILITY_KEEP_LAST_N: 'lots' })).toThrow(
       /environment variable PLAYBOOKS_DURABILITY_KEEP_LAST_N="lots" is not allowed: expected an integer from 1 to 64/,
     );
+  });
+
+  it('takes the environment overrides with no config file too', () => {
+    const config = configFromEnvironment({ PLAYBOOKS_NATS_SERVERS: 'nats://x:4222', PLAYBOOKS_DURABILITY_STORAGE: 'memory' });
+    expect(config.nats.servers).toEqual(['nats://x:4222']);
+    expect(config.durability.storage).toBe('memory');
+    expect(() => configFromEnvironment({ PLAYBOOKS_DURABILITY_STORAGE: 's3' })).toThrow(/PLAYBOOKS_DURABILITY_STORAGE="s3" is not allowed/);
   });
 
   it('configures a host: enabled = false runs with no store', async () => {

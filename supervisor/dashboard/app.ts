@@ -1,16 +1,13 @@
-import { z } from 'zod';
 import { serializeError } from '../../actors/serialize.js';
-import { AgentNotFoundError, ensureError, ErrorCode, NotRecoverableError, PlaybooksError, ValidationError } from '../../errors.js';
-import { subjects } from '../../messaging/subjects.js';
+import { ensureError, PlaybooksError } from '../../errors.js';
 import type { CheckpointRecord } from '../../persistence/envelope.js';
 import { recordCallStack } from '../../persistence/record-views.js';
 import type { HostHeartbeats } from '../heartbeats.js';
 import type { Host } from '../host.js';
 import { countStates, type HostObservability } from '../observability.js';
-import { restartPoint } from '../restart-point.js';
-import type { ActionReply, ActionVerb, AgentSummary, DashboardApp, HostSummary, Readiness } from './types.js';
+import { actOnAgent } from '../agent-actions.js';
+import type { AgentSummary, DashboardApp, HostSummary, Readiness } from './types.js';
 
-const recoverBody = z.strictObject({ fromSeq: z.number().int().positive() });
 const READINESS_TIMEOUT_MS = 2_000;
 
 /** The dashboard's view of a host: its agents, other hosts' (from heartbeats), health, actions. */
@@ -75,7 +72,11 @@ export function dashboardApp(host: Host, observability: HostObservability, heart
 
     async act(agentId, verb, body) {
       try {
-        return await act(host, agentId, verb, body);
+        const fromSeq = (body as { fromSeq?: unknown } | undefined)?.fromSeq;
+        if (verb === 'recover' && typeof fromSeq !== 'number') {
+          return { ok: false, error: { code: 'VALIDATION', message: 'recover needs a JSON body { "fromSeq": <checkpoint number> }' } };
+        }
+        return await actOnAgent(host, agentId, verb, typeof fromSeq === 'number' ? { fromSeq } : {});
       } catch (error) {
         const e = ensureError(error);
         return { ok: false, error: { code: e instanceof PlaybooksError ? e.code : 'INTERNAL', message: e.message } };
@@ -91,53 +92,6 @@ export function dashboardApp(host: Host, observability: HostObservability, heart
       };
     },
   };
-}
-
-async function act(host: Host, agentId: string, verb: ActionVerb, body: unknown): Promise<ActionReply> {
-  const local = host.get(agentId);
-  const runsHere = host.isRunning(agentId);
-  if (verb === 'stop') {
-    if (runsHere) {
-      await local!.stop();
-      return { ok: true, agentId, state: local!.status().state };
-    }
-    return forward(host, agentId, 'stop');
-  }
-  const recovery = host.recovery;
-  if (!recovery) throw new PlaybooksError(ErrorCode.NotRecoverable, 'this host has durability off: nothing to resume');
-  if (verb === 'resume') {
-    if (runsHere) return { ok: true, agentId, state: local!.status().state };
-    if (!local && host.messaging) return forward(host, agentId, 'resume');
-    const agent = await recovery.recover(agentId);
-    return { ok: true, agentId, state: agent.status().state };
-  }
-  if (verb === 'retry') {
-    const latest = await host.checkpoints!.getLatestCheckpoint(agentId).catch(() => undefined);
-    if (!latest && !local) throw new AgentNotFoundError(agentId);
-    const state = local?.status().state ?? latest?.status;
-    if (state !== 'failed') throw new ValidationError(`agent "${agentId}" is ${state}: only a failed agent can be retried`);
-    const failure = local?.status().error ?? latest?.error;
-    const point = await restartPoint(host.checkpoints!, agentId, failure);
-    if (!point) throw new NotRecoverableError(agentId, 'no checkpoint from before the failure is kept');
-    const agent = await recovery.recover(agentId, { fromSeq: point.seq });
-    return { ok: true, agentId, state: agent.status().state, fromSeq: point.seq };
-  }
-  const parsed = recoverBody.safeParse(body);
-  if (!parsed.success) throw new ValidationError('recover needs a JSON body { "fromSeq": <checkpoint number> }');
-  if (runsHere) throw new ValidationError(`agent "${agentId}" is running: stop it before recovering it from an older checkpoint`);
-  const agent = await recovery.recover(agentId, { fromSeq: parsed.data.fromSeq });
-  return { ok: true, agentId, state: agent.status().state, fromSeq: parsed.data.fromSeq };
-}
-
-/** An agent that runs elsewhere: the control API routes the request to its host. */
-async function forward(host: Host, agentId: string, verb: 'stop' | 'resume'): Promise<ActionReply> {
-  if (!host.messaging) throw new AgentNotFoundError(agentId);
-  const reply = await host.messaging.connection.request(
-    subjects.control(host.messaging.namespace, verb),
-    new TextEncoder().encode(JSON.stringify({ agentId })),
-    { timeout: 10_000 },
-  );
-  return JSON.parse(new TextDecoder().decode(reply.data)) as ActionReply;
 }
 
 /** A summary for an agent known only from its checkpoints (it finished before this host started, say). */

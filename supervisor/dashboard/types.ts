@@ -50,9 +50,8 @@ export interface Readiness {
   checks: Record<string, { ok: boolean; detail?: string }>;
 }
 
-export type ActionVerb = 'stop' | 'resume' | 'retry' | 'recover';
-
-export type ActionReply = { ok: true; [field: string]: unknown } | { ok: false; error: { code: string; message: string } };
+export type { AgentAction as ActionVerb, ActionReply } from '../agent-actions.js';
+import type { AgentAction as ActionVerb, ActionReply } from '../agent-actions.js';
 
 /** What the dashboard server needs from a host. */
 export interface DashboardApp {

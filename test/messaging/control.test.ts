@@ -61,10 +61,36 @@ describe('control API over NATS', () => {
     expect(await control('stop', { agentId: 'g2' })).toEqual({ ok: true, agentId: 'g2', state: 'stopped' });
     expect((await control('status', { agentId: 'g2' })).state).toBe('stopped');
     const resumed = await control('resume', { agentId: 'g2' });
-    expect(resumed).toMatchObject({ ok: true, agentId: 'g2' });
-    expect(resumed.state).not.toBe('stopped');
+    expect(resumed).toEqual({ ok: true, agentId: 'g2', state: 'waiting' }); // back where it was: in its receive
     await client.jsPublish(`playbooks.${ns}.agent.g2.inbox`, { type: 'reply', payload: { text: 'back' } });
     expect(await host.get('g2')!.result()).toEqual({ greeting: 'hello bob', reply: 'back' });
+  });
+
+  it('retries a failed agent from its last good checkpoint, and recovers one from an older checkpoint', async () => {
+    const ns = `ctl${++counter}`;
+    const host = await hostOn(ns);
+    let calls = 0;
+    const Fragile = playbook('Fragile', async () => {
+      const greeting = await Greet('fay');
+      await step('Wobbly', async () => {
+        if (++calls === 1) throw new Error('wobbled');
+      }, { retry: { maxAttempts: 1 } })();
+      return greeting;
+    });
+    host.register(Fragile);
+    const control = (verb: string, body: object) => client.request(`playbooks.${ns}.control.${verb}`, body);
+    const agent = await host.spawn(Fragile, { id: 'fragile', restart: 'temporary' });
+    await expect(agent.result()).rejects.toThrow('wobbled');
+    expect(await control('retry', { agentId: 'fragile' })).toMatchObject({ ok: true, agentId: 'fragile', fromSeq: 2 });
+    expect(await host.get('fragile')!.result()).toBe('hello fay');
+    expect(await control('retry', { agentId: 'fragile' })).toMatchObject({ ok: false, error: { code: 'VALIDATION' } });
+
+    await host.spawn(Greeter, { id: 'g3', input: { name: 'gus' } });
+    await until(() => host.get('g3')?.status().state === 'waiting', 5_000, 'g3 to wait');
+    expect(await control('recover', { agentId: 'g3', fromSeq: 2 })).toMatchObject({ ok: false, error: { code: 'VALIDATION' } }); // running
+    await control('stop', { agentId: 'g3' });
+    expect(await control('recover', { agentId: 'g3', fromSeq: 2 })).toMatchObject({ ok: true, fromSeq: 2 });
+    expect(await control('recover', { agentId: 'g3' })).toMatchObject({ ok: false, error: { code: 'VALIDATION' } });
   });
 
   it('answers malformed requests with a clear error and changes nothing', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, MemoryCheckpointStore, playbook, receive, sleep, step, type AgentLifecycleEvent } from 'durable-playbooks';
+import { ErrorCode, MemoryCheckpointStore, playbook, receive, sleep, step, TerminalError, type AgentLifecycleEvent } from 'durable-playbooks';
 import { hostsClosedAfterEach, until } from '../helpers/hosts.js';
 
 const newHost = hostsClosedAfterEach();
@@ -55,6 +55,24 @@ describe('agents under supervision', () => {
     await expect(agent!.result()).rejects.toMatchObject({ code: ErrorCode.NonDeterminism });
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(agent!.status()).toMatchObject({ state: 'failed', quarantined: true, restarts: 0 });
+  });
+
+  it('does not restart an agent whose TerminalError escaped: "do not retry" holds for its supervisor too', async () => {
+    let charges = 0;
+    const Charge = playbook('Charge', async () => {
+      await step('ChargeCard', async () => {
+        charges++;
+        throw new TerminalError('card declined', { code: 'DECLINED' });
+      })();
+    });
+    const host = await newHost({ durability: { storage: 'memory' } });
+    await host.supervisor('payments', { backoff: fastBackoff });
+    const agent = await host.spawn(Charge, { id: 'charge-1', supervisor: 'payments', restart: 'permanent' });
+    await expect(agent.result()).rejects.toMatchObject({ name: 'TerminalError', code: 'DECLINED' });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(charges).toBe(1);
+    expect(agent.status()).toMatchObject({ state: 'failed', restarts: 0 });
+    expect(agent.status().quarantined).toBeUndefined();
   });
 
   it('escalates when the restart intensity is exceeded; the root gives up and the host reports it', async () => {
