@@ -42,8 +42,9 @@ export interface CheckpointWriterOptions {
 export class CheckpointWriter {
   private position: CheckpointPosition;
   private lastSnapshot: PersistedAgentSnapshot | PersistedMachineSnapshot | undefined;
-  /** The last save whose outcome is unknown (it failed without a conflict). */
-  private unconfirmed: { seq: number; data: string } | undefined;
+  /** Saves of the next checkpoint whose outcome is unknown (each failed without a conflict). */
+  private unconfirmed: { seq: number; data: string }[] = [];
+  private inFlight: Promise<number> | undefined;
   /** Inbox cursor of the last checkpoint written. */
   inboxCursor = 0;
 
@@ -88,41 +89,52 @@ export class CheckpointWriter {
     } as CheckpointRecord;
     const data = encodeCheckpoint(record);
     let revision: number;
+    const saving = this.store.save(this.agentId, seq, data, this.position.revision);
+    this.inFlight = saving;
     try {
-      revision = await this.store.save(this.agentId, seq, data, this.position.revision);
+      revision = await saving;
     } catch (error) {
       if (error instanceof CheckpointConflictError && (await this.earlierAttemptLanded(seq))) {
         return this.write(snapshot, status, record.error, inboxCursor);
       }
-      if (!(error instanceof CheckpointConflictError)) this.unconfirmed = { seq, data };
+      if (!(error instanceof CheckpointConflictError)) this.unconfirmed.push({ seq, data });
       throw error;
     }
-    this.unconfirmed = undefined;
+    this.unconfirmed = [];
     this.position = { seq, revision };
     this.lastSnapshot = snapshot;
     this.inboxCursor = inboxCursor;
     return { seq, bytes: Buffer.byteLength(data) };
   }
 
-  /** Whether the store's latest checkpoint of the agent is still the one this writer wrote. */
+  /**
+   * Whether the store's latest checkpoint of the agent is still one this writer wrote: its
+   * last confirmed write, or a write whose answer was lost but that did land.
+   */
   async stillLatest(): Promise<boolean> {
+    await this.inFlight?.catch(() => undefined);
     if (this.position.revision === undefined) return true;
     const latest = await this.store.latest(this.agentId);
-    return latest?.revision === this.position.revision;
+    if (latest?.revision === this.position.revision) return true;
+    return latest !== undefined && this.adoptLandedAttempt(latest);
   }
 
   /**
    * A save that failed without an answer (the connection dropped) may still have been stored.
-   * If the store's latest checkpoint is exactly that attempt, it counts as written: the writer
+   * If the store's latest checkpoint is one of those attempts, it counts as written: the writer
    * moves past it instead of taking its own write for a rival's.
    */
   private async earlierAttemptLanded(seq: number): Promise<boolean> {
-    const attempt = this.unconfirmed;
-    this.unconfirmed = undefined;
-    if (attempt?.seq !== seq) return false;
+    if (!this.unconfirmed.some((attempt) => attempt.seq === seq)) return false;
     const latest = await this.store.latest(this.agentId);
-    if (latest?.seq !== seq || latest.data !== attempt.data) return false;
-    this.position = { seq, revision: latest.revision };
+    return latest !== undefined && this.adoptLandedAttempt(latest);
+  }
+
+  private adoptLandedAttempt(latest: { seq: number; revision: number; data: string }): boolean {
+    const landed = this.unconfirmed.some((attempt) => attempt.seq === latest.seq && attempt.data === latest.data);
+    if (!landed) return false;
+    this.position = { seq: latest.seq, revision: latest.revision };
+    this.unconfirmed = [];
     return true;
   }
 

@@ -1,7 +1,8 @@
-import { jetstream, jetstreamManager, JetStreamApiError, type JetStreamManager } from '@nats-io/jetstream';
-import { Kvm, type KV } from '@nats-io/kv';
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 import { Objm, type ObjectStore } from '@nats-io/obj';
-import { nuid, type NatsConnection } from '@nats-io/transport-node';
+import { nuid, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import { JetStreamReplyError, ReplyMux } from '../messaging/reply-mux.js';
 import { CheckpointConflictError, CorruptCheckpointError, ensureError } from '../errors.js';
 import { assertCheckpointSize, megabytes, type CheckpointStore, type StoredCheckpoint } from './checkpoint-store.js';
 
@@ -58,7 +59,7 @@ export class NatsKvCheckpointStore implements CheckpointStore {
   private readonly largeObjects = new Map<string, { seq: number; name: string }[]>();
 
   private constructor(
-    private readonly kv: KV,
+    private readonly mux: ReplyMux,
     private readonly objects: ObjectStore,
     private readonly jsm: JetStreamManager,
     readonly bucket: string,
@@ -77,14 +78,16 @@ export class NatsKvCheckpointStore implements CheckpointStore {
     const js = jetstream(nc, { timeout: STORE_REQUEST_TIMEOUT_MS });
     const jsm = await jetstreamManager(nc, { timeout: STORE_REQUEST_TIMEOUT_MS });
     const create = options.create ?? true;
-    const kv = create ? await new Kvm(js).create(bucket, { history: keepLastN, replicas }) : await new Kvm(js).open(bucket);
+    // The bucket is made (or checked) through the client; reads and writes then go straight to its stream.
+    if (create) await new Kvm(js).create(bucket, { history: keepLastN, replicas });
+    else await new Kvm(js).open(bucket);
     if (create) await matchHistory(jsm, bucket, keepLastN);
     const objects = create
       ? await new Objm(js).create(`${bucket}-large`, { replicas })
       : await new Objm(js).open(`${bucket}-large`);
     const inlineLimit = Math.max(64 * 1024, (nc.info?.max_payload ?? 1024 * 1024) - PAYLOAD_HEADROOM);
     return new NatsKvCheckpointStore(
-      kv,
+      new ReplyMux(nc, STORE_REQUEST_TIMEOUT_MS),
       objects,
       jsm,
       bucket,
@@ -104,10 +107,9 @@ export class NatsKvCheckpointStore implements CheckpointStore {
       value = referenceRecord(data, large);
     }
     try {
-      const revision =
-        expectedRevision === undefined
-          ? await this.kv.create(agentId, value)
-          : await this.kv.update(agentId, value, expectedRevision);
+      // The KV put as JetStream sees it (a publish on the key's subject), expecting the
+      // subject's last sequence to be the writer's last revision (0: a new agent).
+      const revision = await this.mux.publish(this.subject(agentId), value, expectedRevision ?? 0);
       if (large) this.largeObjects.set(agentId, [...(this.largeObjects.get(agentId) ?? []), { seq, name: large.name }]);
       this.dropLargeObjectsBefore(agentId, seq - this.keepLastN + 1);
       return revision;
@@ -119,9 +121,9 @@ export class NatsKvCheckpointStore implements CheckpointStore {
   }
 
   async latest(agentId: string): Promise<StoredCheckpoint | undefined> {
-    const entry = await this.kv.get(agentId);
-    if (!entry || entry.operation !== 'PUT') return undefined;
-    return this.toStored(agentId, entry);
+    const message = await this.mux.directGet(this.stream, { last_by_subj: this.subject(agentId) });
+    const entry = message && entryOf(message);
+    return entry && this.toStored(agentId, entry);
   }
 
   async load(agentId: string, seq: number): Promise<StoredCheckpoint | undefined> {
@@ -162,23 +164,29 @@ export class NatsKvCheckpointStore implements CheckpointStore {
 
   async close(): Promise<void> {
     await Promise.all(this.pruning);
+    this.mux.close();
   }
 
-  /** Stored PUT entries of the agent, oldest first. */
   /** The key's stored values, oldest first, read message by message with direct gets (no consumer). */
   private async entries(agentId: string): Promise<StoredEntry[]> {
-    const stream = `KV_${this.bucket}`;
-    const subject = `$KV.${this.bucket}.${agentId}`;
     const entries: StoredEntry[] = [];
     for (let seq = 1; ; ) {
-      const message = await this.jsm.direct.getMessage(stream, { seq, next_by_subj: subject });
+      const message = await this.mux.directGet(this.stream, { seq, next_by_subj: this.subject(agentId) });
       if (!message) break;
-      const operation = message.header?.get('KV-Operation');
-      if (!operation || operation === 'PUT') entries.push({ revision: message.seq, value: message.data });
+      const entry = entryOf(message);
+      if (entry) entries.push(entry);
       else entries.length = 0; // a delete or purge ends the agent's previous life
-      seq = message.seq + 1;
+      seq = Number(message.headers?.get('Nats-Sequence')) + 1;
     }
     return entries;
+  }
+
+  private subject(agentId: string): string {
+    return `$KV.${this.bucket}.${agentId}`;
+  }
+
+  private get stream(): string {
+    return `KV_${this.bucket}`;
   }
 
   private async toStored(agentId: string, entry: StoredEntry): Promise<StoredCheckpoint> {
@@ -250,5 +258,12 @@ function largeRefOf(value: Uint8Array): LargeSnapshotRef | undefined {
 const WRONG_LAST_SEQUENCE = 10071;
 
 function isWrongLastSequence(error: unknown): boolean {
-  return (error instanceof JetStreamApiError && error.code === WRONG_LAST_SEQUENCE) || /wrong last sequence/i.test(ensureError(error).message);
+  return (error instanceof JetStreamReplyError && error.errCode === WRONG_LAST_SEQUENCE) || /wrong last sequence/i.test(ensureError(error).message);
+}
+
+/** A stored KV message as an entry; undefined for a delete or purge marker. */
+function entryOf(message: Msg): StoredEntry | undefined {
+  const operation = message.headers?.get('KV-Operation');
+  if (operation && operation !== 'PUT') return undefined;
+  return { revision: Number(message.headers?.get('Nats-Sequence')), value: message.data };
 }

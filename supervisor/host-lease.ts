@@ -157,6 +157,11 @@ export class HostLease {
 
   private async reopen(): Promise<void> {
     this.opening ??= (async () => {
+      // This host was cut off (or paused): what it saw of the others is stale. It judges
+      // nobody dead before it has watched them for a whole lease again.
+      this.watchStartedAt = performance.now();
+      for (const hostId of this.lastSeen.keys()) this.preexisting.add(hostId);
+      this.lastSeen.clear();
       try {
         await this.options.revalidate();
         this.lapsed = false;

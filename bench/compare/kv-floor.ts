@@ -1,0 +1,81 @@
+/**
+ * The floor: raw NATS KV puts against the same nats-server as the NATS store run, of a value the
+ * size of our mean checkpoint. A "workflow" here is as many sequential puts as our workflow
+ * writes checkpoints (5), a "step" is one put, and the throughput is measured with the same
+ * number of puts in flight as workflows in the others — what no engine on this store can beat.
+ */
+import { Kvm } from '@nats-io/kv';
+import { connect } from '@nats-io/transport-node';
+import { distribution } from '../stats.js';
+import { PLAYBOOKS_DURABILITY, unavailable, type SystemResult, type Workload } from './workload.js';
+
+export interface FloorTarget {
+  natsUrl: string;
+  natsVersion: string;
+  /** Bytes per put: our mean checkpoint size, measured in the same run. */
+  valueBytes: number;
+  /** Puts per "workflow": our checkpoints per workflow. */
+  putsPerWorkflow: number;
+}
+
+export async function benchKvFloor(target: FloorTarget, workload: Workload): Promise<SystemResult> {
+  const base = {
+    id: 'kv-floor',
+    name: `floor · ${target.putsPerWorkflow} raw NATS KV puts`,
+    role: 'floor' as const,
+    version: target.natsVersion,
+    durability: PLAYBOOKS_DURABILITY.nats.replace(/^NATS KV/, 'raw NATS KV puts'),
+  };
+  const nc = await connect({ servers: target.natsUrl }).catch((error: unknown) => error as Error);
+  if (nc instanceof Error) return unavailable(base, nc);
+  try {
+    const kv = await new Kvm(nc).create('compare-floor', { history: 10 });
+    const value = new TextEncoder().encode('v'.repeat(target.valueBytes));
+    const putsPerWorkflow = target.putsPerWorkflow;
+    const oneWorkflow = async (key: string, samples?: number[]) => {
+      for (let p = 0; p < putsPerWorkflow; p++) {
+        const started = performance.now();
+        await kv.put(`${key}.${p}`, value);
+        samples?.push(performance.now() - started);
+      }
+    };
+
+    for (let i = 0; i < workload.warmup; i++) await oneWorkflow(`warm-${i % 100}`);
+    const putMs: number[] = [];
+    const workflowMs: number[] = [];
+    for (let i = 0; i < workload.sequentialRuns; i++) {
+      const started = performance.now();
+      await oneWorkflow(`seq-${i % 100}`, putMs);
+      workflowMs.push(performance.now() - started);
+    }
+
+    // Throughput: `inFlight` puts at once, as many puts as the workflows' checkpoints.
+    const totalPuts = workload.total * putsPerWorkflow;
+    let next = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: workload.inFlight }, async () => {
+        while (next < totalPuts) await kv.put(`tp-${next++ % 1000}`, value);
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    const putsPerSecond = totalPuts / seconds;
+    return {
+      ...base,
+      status: 'ok',
+      sequential: { workflow: distribution(workflowMs), step: distribution(putMs) },
+      throughput: {
+        inFlight: workload.inFlight,
+        total: workload.total,
+        seconds,
+        workflowsPerSecond: putsPerSecond / putsPerWorkflow,
+        stepsPerSecond: putsPerSecond,
+      },
+      details: { valueBytes: target.valueBytes, putsPerWorkflow, putsPerSecond, totalPuts },
+    };
+  } catch (error) {
+    return unavailable(base, error);
+  } finally {
+    await nc.close().catch(() => undefined);
+  }
+}
