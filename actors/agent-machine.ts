@@ -212,26 +212,42 @@ export const agentMachine = setup({
   states: {
     active: {
       initial: 'running',
+      // What keeps the agent in its state is a targetless transition in that state (no exit
+      // and re-entry): the common case, a step recorded while running, is the cheapest.
       on: {
-        'STEP.DONE': { target: '.running', actions: 'recordStep' },
-        'CALL.START': { target: '.running', actions: 'openCall' },
-        'CALL.DONE': { target: '.running', actions: 'closeCall' },
-        VALUE: { target: '.running', actions: 'recordValue' },
         'SLEEP.START': { target: '.waiting', actions: 'startSleep' },
-        'SLEEP.DONE': { target: '.running', actions: 'endSleep' },
         'RECEIVE.WAIT': { target: '.waiting', actions: 'startReceive' },
         'MESSAGE.SENT': { actions: 'enqueueMessage' },
-        'MESSAGE.CONSUMED': { target: '.running', actions: 'consumeMessage' },
         'MESSAGE.REJECTED': { actions: 'rejectMessage' },
-        'RECEIVE.TIMEOUT': { target: '.running', actions: 'timeOutReceive' },
-        CONTINUE: { target: '.running', actions: 'continueAsNew' },
         DONE: { target: 'completed', actions: 'complete' },
         FAIL: { target: 'failed', actions: 'recordFailure' },
         STOP: { target: 'stopped' },
       },
       states: {
-        running: {},
-        waiting: {},
+        running: {
+          on: {
+            'STEP.DONE': { actions: 'recordStep' },
+            'CALL.START': { actions: 'openCall' },
+            'CALL.DONE': { actions: 'closeCall' },
+            VALUE: { actions: 'recordValue' },
+            'SLEEP.DONE': { actions: 'endSleep' },
+            'MESSAGE.CONSUMED': { actions: 'consumeMessage' },
+            'RECEIVE.TIMEOUT': { actions: 'timeOutReceive' },
+            CONTINUE: { actions: 'continueAsNew' },
+          },
+        },
+        waiting: {
+          on: {
+            'STEP.DONE': { target: 'running', actions: 'recordStep' },
+            'CALL.START': { target: 'running', actions: 'openCall' },
+            'CALL.DONE': { target: 'running', actions: 'closeCall' },
+            VALUE: { target: 'running', actions: 'recordValue' },
+            'SLEEP.DONE': { target: 'running', actions: 'endSleep' },
+            'MESSAGE.CONSUMED': { target: 'running', actions: 'consumeMessage' },
+            'RECEIVE.TIMEOUT': { target: 'running', actions: 'timeOutReceive' },
+            CONTINUE: { target: 'running', actions: 'continueAsNew' },
+          },
+        },
         // Where RESUME goes back to: a stopped agent that was waiting is waiting again.
         resumed: { type: 'history' },
       },

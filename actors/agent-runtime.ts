@@ -87,6 +87,7 @@ export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink {
   /** What was recorded since the last checkpoint was taken, for the `checkpointed` event. */
   private recorded: string[] = [];
   private draining = false;
+  private inboxCaughtUp = false;
   private waitingSince: number | undefined;
   private stepsInFlight = 0;
   private stepsSettled: (() => void) | undefined;
@@ -229,7 +230,6 @@ export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink {
   /** Runs (or, from a restored snapshot, replays then continues) the playbook. */
   run(): void {
     if (this.halted || isFinished(this.state) || this.state === 'stopped') return;
-    void this.inbox?.pull(); // catch up with messages that came while no host ran the agent
     const root: FrameCursor = { path: [], playbook: this.definition.name, next: 0 };
     const input = this.context.input;
     execution
@@ -259,6 +259,18 @@ export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink {
   /** Something may be waiting in the agent's inbox on NATS. */
   wakeInbox(): void {
     this.inbox?.wake();
+  }
+
+  /**
+   * Before a receive waits for the first time in this run: take what came to the inbox while
+   * no host ran the agent. (Done on demand, so an agent that never receives costs no read.)
+   * Resolves to true if it looked.
+   */
+  async catchUpInbox(): Promise<boolean> {
+    if (!this.inbox || this.inboxCaughtUp) return false;
+    this.inboxCaughtUp = true;
+    await this.inbox.pull();
+    return true;
   }
 
   // ---- InboxSink (what the inbox hands over) ---------------------------------------------
@@ -372,7 +384,9 @@ export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink {
   private halt(reason: HaltReason): void {
     this.halted = reason;
     this.armed.cancelAll();
-    this.abort.abort(new AgentStoppedError(this.agentId));
+    // Steps still running are told why; a finished agent normally has none (and building an
+    // error, with its stack, for every completion is not free).
+    if (this.stepsInFlight > 0 || reason !== 'completed') this.abort.abort(new AgentStoppedError(this.agentId));
   }
 
   private async complete(root: FrameCursor, value: unknown): Promise<void> {

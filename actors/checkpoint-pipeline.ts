@@ -120,7 +120,7 @@ export class CheckpointPipeline {
         this.blockedOn = undefined;
         this.source.onStored(content);
         const state = content.state;
-        this.logger.debug({ seq, state, bytes, recorded }, 'checkpointed');
+        if (this.logger.isLevelEnabled('debug')) this.logger.debug({ seq, state, bytes, recorded }, 'checkpointed');
         this.emit({ type: 'checkpointed', seq, state, bytes, durationMs: performance.now() - started, recorded });
         return undefined;
       } catch (thrown) {

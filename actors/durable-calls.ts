@@ -161,6 +161,7 @@ export async function durableReceive<T>(
       await rt.commit();
       return value as T;
     }
+    if (await rt.catchUpInbox()) continue;
     if (until !== undefined && rt.clock.now() >= until) {
       rt.record({ type: 'RECEIVE.TIMEOUT', at: site });
       await rt.commit();

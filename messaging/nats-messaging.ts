@@ -40,6 +40,7 @@ export class NatsMessaging {
   state: NatsConnectionState = { connected: true };
   private readonly subscriptions: Subscription[] = [];
   private readonly deleting = new Set<Promise<unknown>>();
+  private readonly eventQueue: AgentLifecycleEvent[] = [];
 
   private constructor(
     readonly connection: NatsConnection,
@@ -102,8 +103,17 @@ export class NatsMessaging {
     await this.jsm.streams.purge(inboxStreamName(this.namespace), { filter: subjects.inbox(this.namespace, agentId) });
   }
 
+  /**
+   * Publishes a lifecycle event. Events are sent in batches a millisecond later, so their
+   * writes to the socket stay off an agent's path from one checkpoint to the next.
+   */
   publishEvent(event: AgentLifecycleEvent): void {
-    this.publishRaw(subjects.events(this.namespace, event.agentId), event);
+    this.eventQueue.push(event);
+    if (this.eventQueue.length === 1) setTimeout(() => this.flushEvents(), 1).unref();
+  }
+
+  private flushEvents(): void {
+    for (const event of this.eventQueue.splice(0)) this.publishRaw(subjects.events(this.namespace, event.agentId), event);
   }
 
   /** Core publish of a JSON body (fire and forget: buffered while reconnecting). */
@@ -151,6 +161,7 @@ export class NatsMessaging {
   }
 
   async close(): Promise<void> {
+    this.flushEvents();
     for (const subscription of this.subscriptions) subscription.unsubscribe();
     await Promise.all(this.deleting);
   }

@@ -194,8 +194,8 @@ export class SupervisedAgents {
       setImmediate(() => {
         // Given up: it exited for good, or its supervisor stopped (escalated). A child stopped
         // for a group restart is 'stopped' only until its supervisor starts it again.
-        const found = this.childInfo(event.child);
-        if (!found || found.child.state === 'exited' || found.supervisor.state !== 'running') this.giveUp(event.child);
+        const found = this.tree.childState(event.child);
+        if (!found || found.child === 'exited' || found.supervisor !== 'running') this.giveUp(event.child);
       });
     }
   }
@@ -205,18 +205,6 @@ export class SupervisedAgents {
     const outcome = this.outcomes.get(agentId);
     if (!outcome || outcome.settled) return;
     this.settle(agentId, outcome, outcome.lastError ?? this.escalation ?? new HostClosedError(agentId));
-  }
-
-  private childInfo(agentId: string): { child: { state: string }; supervisor: { state: string } } | undefined {
-    const find = (tree: SupervisorTree): { child: { state: string }; supervisor: { state: string } } | undefined => {
-      for (const child of tree.children) {
-        if (child.id === agentId && child.type === 'worker') return { child, supervisor: tree };
-        const nested = child.supervisor && find(child.supervisor);
-        if (nested) return nested;
-      }
-      return undefined;
-    };
-    return find(this.tree.describe());
   }
 
   private settle(agentId: string, outcome: Outcome, error: Error | undefined, value?: unknown): void {

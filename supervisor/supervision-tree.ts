@@ -128,11 +128,10 @@ export class SupervisionTree {
     return this.supervisorOfAgent.get(agentId);
   }
 
-  /** How many times the agent's supervisor restarted it. */
-  restartsOf(agentId: string): number {
+  /** The agent's state as a child, and its supervisor's state (undefined if it is in no supervisor). */
+  childState(agentId: string): { child: string; restarts: number; supervisor: string } | undefined {
     const supervisorId = this.supervisorOfAgent.get(agentId);
-    const child = supervisorId ? this.nodes.get(supervisorId)?.instance.describe().children.find((c) => c.id === agentId) : undefined;
-    return child?.restarts ?? 0;
+    return supervisorId ? this.nodes.get(supervisorId)?.instance.childState(agentId) : undefined;
   }
 
   /** The tree from the root. */

@@ -130,6 +130,8 @@ export class Supervisor {
   private readonly intensity: RestartIntensity;
   private readonly pending: PendingRestarts<ChildRecord>;
   private readonly children: ChildRecord[] = [];
+  /** The same children by id: lookups stay cheap with thousands of agents. */
+  private readonly byId = new Map<string, ChildRecord>();
   private readonly handle: ChildHandle;
   private resolveExit: (exit: ChildExit) => void = () => undefined;
   private phase: Phase = 'idle';
@@ -183,7 +185,7 @@ export class Supervisor {
     // Cancelled at once, not when the queue gets here: a pending restart could fire in between.
     this.pending.cancel(this.find(id));
     await this.enqueue(async () => {
-      const rec = this.children.find((c) => c.spec.id === id);
+      const rec = this.byId.get(id);
       if (!rec) return;
       this.pending.cancel(rec);
       if (rec.handle) await this.shutdownChild(rec, 'stopped');
@@ -211,6 +213,7 @@ export class Supervisor {
       throw new ValidationError(`child "${id}" of supervisor "${this.id}" is ${rec.state}; terminate it before deleting it`);
     }
     this.children.splice(this.children.indexOf(rec), 1);
+    this.byId.delete(id);
   }
 
   /** Stops every child in reverse start order; the supervisor's exit resolves { reason: 'shutdown' }. */
@@ -234,6 +237,14 @@ export class Supervisor {
     });
   }
 
+  /** One child's state and this supervisor's, without describing the whole tree. */
+  childState(id: string): { child: ChildInfo['state']; restarts: number; supervisor: SupervisorTree['state'] } | undefined {
+    const rec = this.byId.get(id);
+    if (!rec) return undefined;
+    const supervisor = this.phase === 'running' ? 'running' : this.phase === 'escalated' ? 'escalated' : 'stopped';
+    return { child: rec.state, restarts: rec.restarts, supervisor };
+  }
+
   describe(): SupervisorTree {
     const state = this.phase === 'running' ? 'running' : this.phase === 'escalated' ? 'escalated' : 'stopped';
     return {
@@ -249,11 +260,12 @@ export class Supervisor {
 
   private async addChild(spec: ChildSpec): Promise<void> {
     if (typeof spec.id !== 'string' || spec.id === '') throw new ValidationError(`supervisor "${this.id}": a child needs a non-empty id`);
-    if (this.children.some((c) => c.spec.id === spec.id)) {
+    if (this.byId.has(spec.id)) {
       throw new ValidationError(`supervisor "${this.id}" already has a child "${spec.id}"`);
     }
     const rec: ChildRecord = { spec, state: 'starting', restarts: 0, consecutive: 0, handle: undefined, exit: undefined };
     this.children.push(rec);
+    this.byId.set(spec.id, rec);
     await this.launch(rec);
   }
 
@@ -389,7 +401,7 @@ export class Supervisor {
   }
 
   private find(id: string): ChildRecord {
-    const rec = this.children.find((c) => c.spec.id === id);
+    const rec = this.byId.get(id);
     if (!rec) throw new ValidationError(`supervisor "${this.id}" has no child "${id}"`);
     return rec;
   }
