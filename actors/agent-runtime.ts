@@ -78,7 +78,8 @@ export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink {
   private readonly inbox: AgentInbox | undefined;
   private readonly actor: Actor<typeof agentMachine>;
   private readonly writer: CheckpointWriter | undefined;
-  private readonly abort = new AbortController();
+  /** Made on first use: most agents never hand their signal to anyone. */
+  private abortController: AbortController | undefined;
   private readonly pipeline: CheckpointPipeline | undefined;
   private readonly armed: AgentWaits;
   private readonly outcome: Promise<unknown>;
@@ -191,7 +192,9 @@ export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink {
 
   /** Aborted when the agent halts; given to steps so they can cancel their work. */
   get signal(): AbortSignal {
-    return this.abort.signal;
+    this.abortController ??= new AbortController();
+    if (this.halted && !this.abortController.signal.aborted) this.abortController.abort(new AgentStoppedError(this.agentId));
+    return this.abortController.signal;
   }
 
   result(): Promise<unknown> {
@@ -386,7 +389,9 @@ export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink {
     this.armed.cancelAll();
     // Steps still running are told why; a finished agent normally has none (and building an
     // error, with its stack, for every completion is not free).
-    if (this.stepsInFlight > 0 || reason !== 'completed') this.abort.abort(new AgentStoppedError(this.agentId));
+    if (this.abortController && (this.stepsInFlight > 0 || reason !== 'completed')) {
+      this.abortController.abort(new AgentStoppedError(this.agentId));
+    }
   }
 
   private async complete(root: FrameCursor, value: unknown): Promise<void> {

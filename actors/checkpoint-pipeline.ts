@@ -6,6 +6,7 @@ import type { AgentState } from './agent-machine.js';
 import type { Clock } from './clock.js';
 import type { AgentEventBody } from './events.js';
 import { ALWAYS_OPEN, type ActGate } from './act-gate.js';
+import { scheduleFlush } from './flush-scheduler.js';
 import type { SerializedError } from './serialize.js';
 
 const STORE_RETRY_MAX_MS = 2_000;
@@ -65,15 +66,17 @@ export class CheckpointPipeline {
       this.pending.push(caller === 'outside' ? { resolve, reject } : { resolve });
       if (!this.writing && !this.flushScheduled) {
         this.flushScheduled = true;
-        // setImmediate rather than a microtask: everything the playbook records in this turn
-        // (parallel completions, a message and its consumer) goes into one checkpoint.
-        setImmediate(() => {
-          this.flushScheduled = false;
-          if (!this.writing && this.pending.length > 0) this.writing = this.flush();
-        });
+        // In the next turn rather than a microtask: everything the playbook records in this
+        // turn (parallel completions, a message and its consumer) goes into one checkpoint.
+        scheduleFlush(this.startFlush);
       }
     });
   }
+
+  private readonly startFlush = (): void => {
+    this.flushScheduled = false;
+    if (!this.writing && this.pending.length > 0) this.writing = this.flush();
+  };
 
   /** No more writes: another copy of the agent took over. Pending commits stay pending. */
   end(): void {

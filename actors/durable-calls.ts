@@ -48,7 +48,8 @@ export async function callStep(rt: AgentRuntime, frame: FrameCursor, step: StepD
       agentId: rt.agentId,
       idempotencyKey: idempotencyKey(rt, site),
       clock: rt.clock,
-      agentSignal: rt.signal,
+      agentSignal: () => rt.signal,
+      agentHalted: () => rt.isHalted,
       onRetry: (attempt, error, delayMs) => {
         rt.logger.warn({ step: step.name, attempt, delayMs, err: error }, 'step failed; retrying');
         rt.emit({ type: 'step.retrying', step: step.name, attempt, delayMs, error: serializeError(error) });

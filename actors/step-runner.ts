@@ -7,8 +7,10 @@ export interface StepRun {
   agentId: string;
   idempotencyKey: string;
   clock: Clock;
-  /** Aborted when the agent stops: no further attempt starts. */
-  agentSignal: AbortSignal;
+  /** Aborted when the agent stops: no further attempt starts. (A function: made only if needed.) */
+  agentSignal: () => AbortSignal;
+  /** The agent halted: no further attempt starts. */
+  agentHalted: () => boolean;
   onRetry: (attempt: number, error: Error, delayMs: number) => void;
 }
 
@@ -19,35 +21,51 @@ export async function runStepAttempts(definition: StepDefinition, args: unknown[
       return await runAttempt(definition, args, run, attempt);
     } catch (thrown) {
       const error = ensureError(thrown);
-      if (error instanceof TerminalError || attempt >= definition.retry.maxAttempts || run.agentSignal.aborted) {
+      if (error instanceof TerminalError || attempt >= definition.retry.maxAttempts || run.agentHalted()) {
         throw error;
       }
       const delayMs = retryDelay(definition.retry, attempt);
       run.onRetry(attempt, error, delayMs);
-      await delay(run.clock, delayMs, run.agentSignal);
+      await delay(run.clock, delayMs, run.agentSignal());
     }
   }
 }
 
 async function runAttempt(definition: StepDefinition, args: unknown[], run: StepRun, attempt: number): Promise<unknown> {
-  const controller = new AbortController();
-  const abort = (): void => controller.abort(run.agentSignal.reason);
-  run.agentSignal.addEventListener('abort', abort, { once: true });
+  // The attempt's AbortController is made only when something needs it (a timeout, or the
+  // step reading its signal): most steps never look, and making one per step is not free.
+  let controller: AbortController | undefined;
+  let unlink: (() => void) | undefined;
+  const attemptController = (): AbortController => {
+    if (controller) return controller;
+    const made = new AbortController();
+    controller = made;
+    const agentSignal = run.agentSignal();
+    if (agentSignal.aborted) made.abort(agentSignal.reason);
+    else {
+      const abort = (): void => made.abort(agentSignal.reason);
+      agentSignal.addEventListener('abort', abort, { once: true });
+      unlink = () => agentSignal.removeEventListener('abort', abort);
+    }
+    return made;
+  };
   const context: StepContext = {
     agentId: run.agentId,
     step: definition.name,
     idempotencyKey: run.idempotencyKey,
     attempt,
-    signal: controller.signal,
+    get signal() {
+      return attemptController().signal;
+    },
   };
   const attemptPromise = execution.run({ kind: 'step', step: context }, async () =>
     (definition.fn as (...a: unknown[]) => unknown)(...args),
   );
   try {
     if (definition.timeoutMs === undefined) return await attemptPromise;
-    return await withTimeout(attemptPromise, definition, run.clock, controller);
+    return await withTimeout(attemptPromise, definition, run.clock, attemptController());
   } finally {
-    run.agentSignal.removeEventListener('abort', abort);
+    unlink?.();
   }
 }
 

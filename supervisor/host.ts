@@ -4,12 +4,13 @@ import { systemClock, type Clock } from '../actors/clock.js';
 import { validateAgentId } from '../actors/definitions.js';
 import type { AgentEventBody, AgentLifecycleEvent } from '../actors/events.js';
 import type { Playbook } from '../actors/playbook.js';
-import { serializeError, toJournalValue } from '../actors/serialize.js';
+import { deserializeError, serializeError, toJournalValue } from '../actors/serialize.js';
 import type { PlaybooksConfig } from '../config.js';
 import {
   AgentExistsError,
   AgentNotFoundError,
   AgentNotRunningError,
+  AgentStoppedError,
   CheckpointConflictError,
   ensureError,
   ErrorCode,
@@ -26,7 +27,7 @@ import { RecoveryCoordinator, type RecoveryReport } from '../persistence/recover
 import { AgentRef, type AgentDirectory } from './agent-ref.js';
 import type { AdoptOptions, AgentEventListener, HostOptions, HostWiring, SpawnOptions } from './host-options.js';
 import { AgentRegistry, createRun, type AgentBlueprint, type RunContext, type RunStart, type Spawnable } from './agent-registry.js';
-import { recordResumeAt } from '../persistence/record-views.js';
+import { recordResult, recordResumeAt } from '../persistence/record-views.js';
 import type { AnyStateMachine } from 'xstate';
 import { serveControl } from '../messaging/control-service.js';
 import { StrayMessages } from '../messaging/stray-messages.js';
@@ -56,6 +57,8 @@ export class Host implements AgentDirectory {
   private readonly agents = new Map<string, RunningAgent>();
   private readonly refs = new Map<string, AgentRef>();
   private readonly quarantined = new Map<string, { playbook: string; error: PlaybooksError }>();
+  /** Agents that finished, most recent last: their status and outcome, without their runtime. */
+  private readonly finished = new Map<string, { status: AgentStatus; outcome: Promise<unknown> }>();
   private readonly listeners = new Set<AgentEventListener>();
   private closed = false;
   private draining = false;
@@ -88,6 +91,7 @@ export class Host implements AgentDirectory {
       restart: (agentId, exit) => this.restartAgent(agentId, exit),
       quarantine: (agentId, error) => this.quarantine(agentId, this.agents.get(agentId)?.name ?? 'unknown', error),
       emit: (agentId, body) => this.emit(agentId, this.agents.get(agentId)?.name ?? '', body),
+      finished: (agentId, outcome) => this.retire(agentId, outcome),
     });
     this.runContext = {
       hostId: this.id,
@@ -138,6 +142,8 @@ export class Host implements AgentDirectory {
     const agentId = options.id === undefined ? randomUUID() : validateAgentId(options.id);
     const running = this.agents.get(agentId);
     if (running) return this.existing(agentId, running.name, blueprint) as AgentRef<Output>;
+    const finished = this.finished.get(agentId);
+    if (finished) return this.existing(agentId, finished.status.playbook, blueprint) as AgentRef<Output>;
     const supervision = { supervisor: options.supervisor ?? 'root', restart: options.restart ?? 'transient' } as const;
     if (!this.supervision.tree.has(supervision.supervisor)) {
       throw new ValidationError(`no supervisor "${supervision.supervisor}": create it with host.supervisor(id, options) first`);
@@ -183,13 +189,14 @@ export class Host implements AgentDirectory {
 
   /** The agent with this id, if this host runs it (or has it quarantined, or parked while it waits). */
   get(agentId: string): AgentRef | undefined {
-    const known = this.agents.has(agentId) || this.quarantined.has(agentId) || this.eviction?.isParked(agentId);
+    const known = this.agents.has(agentId) || this.quarantined.has(agentId) || this.finished.has(agentId) || this.eviction?.isParked(agentId);
     return known ? this.refFor(agentId) : undefined;
   }
 
   /** Status of every agent this host has in memory (parked agents are counted by `evictedCount`). */
   list(): AgentStatus[] {
-    return [...this.agents.keys(), ...this.quarantined.keys()].map((id) => this.statusOf(id));
+    const ids = new Set([...this.finished.keys(), ...this.agents.keys(), ...this.quarantined.keys()]);
+    return [...ids].map((id) => this.statusOf(id));
   }
 
   /** Agents let go of from memory while they wait (`[supervisor] idle_eviction_seconds`). */
@@ -283,15 +290,31 @@ export class Host implements AgentDirectory {
 
   resultOf(agentId: string): Promise<unknown> {
     if (this.eviction?.isParked(agentId)) return this.eviction.wake(agentId).then(() => this.resultOf(agentId));
+    const finished = !this.agents.has(agentId) && this.finished.get(agentId);
+    if (finished) return finished.outcome;
     const runtime = this.agents.get(agentId);
     if (runtime) return this.supervision.result(agentId) ?? runtime.result();
     const quarantined = this.quarantined.get(agentId);
-    return Promise.reject(quarantined ? quarantined.error : new AgentNotFoundError(agentId));
+    if (quarantined) return Promise.reject(quarantined.error);
+    return this.storedOutcome(agentId);
+  }
+
+  /** The outcome of an agent that finished long ago, from its latest checkpoint. */
+  private async storedOutcome(agentId: string): Promise<unknown> {
+    const record = await this.checkpoints?.getLatestCheckpoint(agentId);
+    if (!record) throw new AgentNotFoundError(agentId);
+    if (record.status === 'completed') return recordResult(record);
+    if (record.status === 'stopped') throw new AgentStoppedError(agentId);
+    const error = record.error ?? (record.kind === 'machine' ? undefined : record.snapshot.context.error);
+    if (record.status === 'failed' && error) throw deserializeError(error);
+    throw new AgentNotRunningError(agentId, `${record.status} on host "${record.owner ?? 'unknown'}"`);
   }
 
   statusOf(agentId: string): AgentStatus {
     const parked = this.eviction?.statusOf(agentId);
     if (parked) return parked;
+    const finished = !this.agents.has(agentId) && this.finished.get(agentId);
+    if (finished) return finished.status;
     const runtime = this.agents.get(agentId);
     const quarantined = this.quarantined.get(agentId);
     if (runtime) {
@@ -423,6 +446,21 @@ export class Host implements AgentDirectory {
   /** @internal NATS came back: look at every inbox (messages may have come while it was away). */
   reconnected(): void {
     for (const runtime of this.agents.values()) if (!runtime.isHalted) runtime.wakeInbox();
+  }
+
+  /**
+   * A finished agent leaves memory: its runtime goes, its status and outcome stay among the
+   * last `FINISHED_KEPT` finished agents (older ones are read from the store).
+   */
+  private retire(agentId: string, outcome: Promise<unknown>): void {
+    const runtime = this.agents.get(agentId);
+    if (!runtime?.isHalted || runtime.state === 'running' || runtime.state === 'waiting') return;
+    this.finished.delete(agentId);
+    this.finished.set(agentId, { status: this.statusOf(agentId), outcome });
+    if (this.finished.size > FINISHED_KEPT) this.finished.delete(this.finished.keys().next().value!);
+    this.agents.delete(agentId);
+    this.inputs.delete(agentId);
+    this.supervision.forget(agentId);
   }
 
   // ---- used by idle eviction ------------------------------------------------------------
@@ -564,6 +602,9 @@ export class Host implements AgentDirectory {
     if (this.draining) throw new PlaybooksError(ErrorCode.HostClosed, 'this host is shutting down and takes no new work');
   }
 }
+
+/** Finished agents whose status and outcome a host keeps in memory. */
+const FINISHED_KEPT = 10_000;
 
 function safeDecode(stored: StoredCheckpoint): CheckpointRecord | undefined {
   try {

@@ -14,6 +14,8 @@ export interface AgentRestarter {
   restart(agentId: string, exit: ChildExit | undefined): Promise<RunningAgent>;
   quarantine(agentId: string, error: PlaybooksError): void;
   emit(agentId: string, body: AgentEventBody): void;
+  /** The agent's outcome is final (it completed, failed for good, or was stopped). */
+  finished(agentId: string, outcome: Promise<unknown>): void;
 }
 
 interface Outcome {
@@ -214,7 +216,17 @@ export class SupervisedAgents {
     this.runWaiters.delete(agentId);
     if (error) outcome.reject(error);
     else outcome.resolve(value);
-    // A finished child no longer needs a place in the tree (a quarantined or failed one keeps it, for the record).
-    if (!error || error instanceof AgentStoppedError) setImmediate(() => this.tree.removeAgent(agentId));
+    setImmediate(() => {
+      // A finished child no longer needs a place in the tree (a quarantined or failed one keeps it, for the record).
+      if (!error || error instanceof AgentStoppedError) this.tree.removeAgent(agentId);
+      if (this.outcomes.get(agentId) === outcome) this.host.finished(agentId, outcome.promise);
+    });
+  }
+
+  /** Forgets a finished agent (the host keeps what it needs of it). */
+  forget(agentId: string): void {
+    if (this.outcomes.get(agentId)?.settled) this.outcomes.delete(agentId);
+    this.restartCounts.delete(agentId);
+    this.lastSupervisor.delete(agentId);
   }
 }
