@@ -69,6 +69,10 @@ export async function startPrivateNatsServer(options: PrivateNatsServerOptions):
     );
     const started = spawn(binary, ['-c', config], { stdio: ['ignore', 'ignore', 'pipe'] });
     child = started;
+    // A private server does not outlive the process that started it (even one that crashes).
+    const reap = (): void => void started.kill('SIGKILL');
+    process.once('exit', reap);
+    started.once('exit', () => process.off('exit', reap));
     let log = '';
     started.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
     const deadline = Date.now() + 10_000;
