@@ -11,7 +11,17 @@ import {
 import type { Logger } from '../logger.js';
 import type { CheckpointWriter } from '../persistence/checkpoint-writer.js';
 import type { PersistedAgentSnapshot } from '../persistence/envelope.js';
-import { agentMachine, describeEvent, isFinished, stateOf, type AgentContext, type AgentEvent, type AgentState, type InboxMessage } from './agent-machine.js';
+import {
+  agentMachine,
+  describeEvent,
+  isFinished,
+  stateOf,
+  type AgentContext,
+  type AgentEvent,
+  type AgentSnapshot,
+  type AgentState,
+  type InboxMessage,
+} from './agent-machine.js';
 import { CheckpointPipeline, type CheckpointContent, type CheckpointSource } from './checkpoint-pipeline.js';
 import { ALWAYS_OPEN, type ActGate } from './act-gate.js';
 import { AgentWaits } from './agent-waits.js';
@@ -224,7 +234,7 @@ export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink {
   async persistNew(recorded = 'spawned'): Promise<void> {
     if (!this.writer) return;
     const started = performance.now();
-    const snapshot = this.actor.getPersistedSnapshot() as unknown as PersistedAgentSnapshot;
+    const snapshot = persistedSnapshot(this.actor.getSnapshot());
     const { seq, bytes } = await this.writer.write(snapshot, this.state, this.context.error, this.inbox?.position ?? 0);
     const durationMs = performance.now() - started;
     this.emit({ type: 'checkpointed', seq, state: this.state, bytes, durationMs, recorded: [recorded] });
@@ -459,7 +469,7 @@ export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink {
 
   take(): CheckpointContent {
     return {
-      snapshot: this.actor.getPersistedSnapshot() as unknown as PersistedAgentSnapshot,
+      snapshot: persistedSnapshot(this.actor.getSnapshot()),
       state: this.state,
       error: this.context.error,
       recorded: this.recorded.splice(0),
@@ -503,4 +513,32 @@ export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink {
     this.emit({ type: 'failed', error: serialized });
     return error;
   }
+}
+
+/**
+ * @internal The actor's persisted snapshot, as `actor.getPersistedSnapshot()` makes it, without its deep
+ * walk of the context looking for actor refs: an agent's context is plain JSON (no spawned
+ * actors), and this runs for every checkpoint.
+ */
+export function persistedSnapshot(snapshot: AgentSnapshot): PersistedAgentSnapshot {
+  const persisted: PersistedAgentSnapshot = {
+    status: snapshot.status,
+    value: snapshot.value,
+    historyValue: persistedHistory(snapshot.historyValue),
+    context: snapshot.context,
+    children: {},
+  };
+  if (snapshot.output !== undefined) persisted.output = snapshot.output;
+  if (snapshot.error !== undefined) persisted.error = snapshot.error;
+  return persisted;
+}
+
+/** XState's own form of a history value: the ids of the remembered state nodes. */
+function persistedHistory(history: unknown): Record<string, { id: string }[]> {
+  const result: Record<string, { id: string }[]> = {};
+  if (!history || typeof history !== 'object') return result;
+  for (const [key, nodes] of Object.entries(history as Record<string, unknown>)) {
+    if (Array.isArray(nodes)) result[key] = nodes.map((node: { id: string }) => ({ id: node.id }));
+  }
+  return result;
 }

@@ -47,7 +47,8 @@ function rebuild({ name, message, code }: SerializedError): Error {
  * `undefined` stays `undefined`.
  */
 export function toJournalValue(value: unknown, what: string): unknown {
-  if (value === undefined) return undefined;
+  if (value === undefined || value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : null; // as JSON has it
   let json: string | undefined;
   try {
     json = JSON.stringify(value);
