@@ -20,7 +20,6 @@ interface Pending {
   subject: string;
 }
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /**
@@ -57,7 +56,8 @@ export class ReplyMux {
     return new Promise((resolve, reject) => {
       this.pending.set(token, { resolve, reject, deadline: performance.now() + this.timeoutMs, subject });
       try {
-        this.nc.publish(subject, typeof data === 'string' ? encoder.encode(data) : data, {
+        // Buffer.from encodes UTF-8 faster than TextEncoder in Node.
+        this.nc.publish(subject, typeof data === 'string' ? Buffer.from(data) : data, {
           reply: `${this.prefix}.${token}`,
           ...(headers ? { headers } : {}),
         });

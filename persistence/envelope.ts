@@ -5,6 +5,7 @@ import type { Frame, JournalEntry } from '../actors/journal.js';
 import type { SerializedError } from '../actors/serialize.js';
 import { CorruptCheckpointError, ensureError } from '../errors.js';
 import type { StoredCheckpoint } from './checkpoint-store.js';
+import { stringifyCheckpoint } from './incremental-json.js';
 
 /** Version of the checkpoint record format. Bump it, and keep decoding old fixtures, on any change. */
 export const CHECKPOINT_FORMAT = 1;
@@ -132,8 +133,9 @@ const recordSchema = z.object({
 
 const playbookSnapshotSchema = z.looseObject({ status: snapshotStatus, value: z.unknown(), context: contextSchema });
 
+/** The record as JSON; what did not change since the agent's last checkpoint is not encoded again. */
 export function encodeCheckpoint(record: CheckpointRecord): string {
-  return JSON.stringify(record);
+  return stringifyCheckpoint(record);
 }
 
 /** Decodes and validates a stored checkpoint; anything off is a `CorruptCheckpointError`. */
