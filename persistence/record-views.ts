@@ -1,4 +1,6 @@
 import { callStack, describeResumePoint, pendingWaits, type PendingWait } from '../actors/journal.js';
+import { deserializeError } from '../actors/serialize.js';
+import { AgentNotRunningError, AgentStoppedError } from '../errors.js';
 import type { CheckpointRecord } from './envelope.js';
 
 /*
@@ -46,4 +48,17 @@ export function recordResult(record: CheckpointRecord): unknown {
 export function recordForkedAs(record: CheckpointRecord, agentId: string): CheckpointRecord {
   if (record.kind === 'machine') return { ...record, agentId };
   return { ...record, agentId, snapshot: { ...record.snapshot, context: { ...record.snapshot.context, agentId } } };
+}
+
+/**
+ * What `result()` gives for an agent known only by its latest checkpoint: its result, or the
+ * error it failed with, stopped with, or that says it is not finished (and where it runs).
+ */
+export function recordOutcome(record: CheckpointRecord): unknown {
+  const agentId = record.agentId;
+  if (record.status === 'completed') return recordResult(record);
+  if (record.status === 'stopped') throw new AgentStoppedError(agentId);
+  const error = record.error ?? (record.kind === 'machine' ? undefined : record.snapshot.context.error);
+  if (record.status === 'failed' && error) throw deserializeError(error);
+  throw new AgentNotRunningError(agentId, `${record.status} on host "${record.owner ?? 'unknown'}"`);
 }

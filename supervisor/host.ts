@@ -4,13 +4,12 @@ import { systemClock, type Clock } from '../actors/clock.js';
 import { validateAgentId } from '../actors/definitions.js';
 import type { AgentEventBody, AgentLifecycleEvent } from '../actors/events.js';
 import type { Playbook } from '../actors/playbook.js';
-import { deserializeError, serializeError, toJournalValue } from '../actors/serialize.js';
+import { serializeError, toJournalValue } from '../actors/serialize.js';
 import type { PlaybooksConfig } from '../config.js';
 import {
   AgentExistsError,
   AgentNotFoundError,
   AgentNotRunningError,
-  AgentStoppedError,
   CheckpointConflictError,
   ensureError,
   ErrorCode,
@@ -21,18 +20,18 @@ import {
 import type { Logger } from '../logger.js';
 import type { NatsMessaging } from '../messaging/nats-messaging.js';
 import { CheckpointManager } from '../persistence/checkpoint-manager.js';
-import type { CheckpointStore, StoredCheckpoint } from '../persistence/checkpoint-store.js';
+import type { CheckpointStore } from '../persistence/checkpoint-store.js';
 import type { CheckpointRecord } from '../persistence/envelope.js';
 import { RecoveryCoordinator, type RecoveryReport } from '../persistence/recovery-coordinator.js';
-import { AgentRef, type AgentDirectory } from './agent-ref.js';
+import type { AgentRef, AgentDirectory } from './agent-ref.js';
+import { AgentTable } from './agent-table.js';
 import type { AdoptOptions, AgentEventListener, HostOptions, HostWiring, SpawnOptions } from './host-options.js';
 import { AgentRegistry, createRun, type AgentBlueprint, type RunContext, type RunStart, type Spawnable } from './agent-registry.js';
-import { recordResult, recordResumeAt } from '../persistence/record-views.js';
+import { recordOutcome, recordResumeAt } from '../persistence/record-views.js';
 import type { AnyStateMachine } from 'xstate';
 import { serveControl } from '../messaging/control-service.js';
 import { StrayMessages } from '../messaging/stray-messages.js';
-import { carryInbox, restartPoint } from './restart-point.js';
-import { decodeCheckpoint } from '../persistence/envelope.js';
+import { carryInbox, supervisorRestart } from './restart-point.js';
 import { SupervisedAgents } from './supervised-agents.js';
 import { HostServices, type StartOptions } from './host-services.js';
 import type { HostLease } from './host-lease.js';
@@ -54,16 +53,13 @@ export class Host implements AgentDirectory {
   readonly checkpoints: CheckpointManager | undefined;
   readonly recovery: RecoveryCoordinator | undefined;
   private readonly registry = new AgentRegistry();
-  private readonly agents = new Map<string, RunningAgent>();
-  private readonly refs = new Map<string, AgentRef>();
-  private readonly quarantined = new Map<string, { playbook: string; error: PlaybooksError }>();
-  /** Agents that finished, most recent last: their status and outcome, without their runtime. */
-  private readonly finished = new Map<string, { status: AgentStatus; outcome: Promise<unknown> }>();
+  private readonly table = new AgentTable(this);
+  /** Each agent's current run (`table.running`). */
+  private readonly agents = this.table.running;
+  private readonly quarantined = this.table.quarantined;
   private readonly listeners = new Set<AgentEventListener>();
   private closed = false;
   private draining = false;
-  /** Spawn inputs, to start a permanent agent afresh after it completes (and without durability). */
-  private readonly inputs = new Map<string, unknown>();
   private readonly supervision: SupervisedAgents;
   private readonly strays: StrayMessages | undefined;
   private readonly runContext: RunContext;
@@ -142,7 +138,7 @@ export class Host implements AgentDirectory {
     const agentId = options.id === undefined ? randomUUID() : validateAgentId(options.id);
     const running = this.agents.get(agentId);
     if (running) return this.existing(agentId, running.name, blueprint) as AgentRef<Output>;
-    const finished = this.finished.get(agentId);
+    const finished = this.table.finishedOf(agentId);
     if (finished) return this.existing(agentId, finished.status.playbook, blueprint) as AgentRef<Output>;
     const supervision = { supervisor: options.supervisor ?? 'root', restart: options.restart ?? 'transient' } as const;
     if (!this.supervision.tree.has(supervision.supervisor)) {
@@ -159,7 +155,7 @@ export class Host implements AgentDirectory {
       if (error instanceof CheckpointConflictError) return (await this.spawnExisting(agentId, blueprint)) as AgentRef<Output>;
       throw error;
     }
-    this.inputs.set(agentId, input);
+    this.table.inputs.set(agentId, input);
     this.quarantined.delete(agentId);
     this.emit(agentId, blueprint.name, { type: 'spawned' });
     this.logger.info({ agentId, playbook: blueprint.name }, 'agent spawned');
@@ -189,14 +185,13 @@ export class Host implements AgentDirectory {
 
   /** The agent with this id, if this host runs it (or has it quarantined, or parked while it waits). */
   get(agentId: string): AgentRef | undefined {
-    const known = this.agents.has(agentId) || this.quarantined.has(agentId) || this.finished.has(agentId) || this.eviction?.isParked(agentId);
+    const known = this.table.has(agentId) || this.eviction?.isParked(agentId);
     return known ? this.refFor(agentId) : undefined;
   }
 
   /** Status of every agent this host has in memory (parked agents are counted by `evictedCount`). */
   list(): AgentStatus[] {
-    const ids = new Set([...this.finished.keys(), ...this.agents.keys(), ...this.quarantined.keys()]);
-    return [...ids].map((id) => this.statusOf(id));
+    return this.table.ids().map((id) => this.statusOf(id));
   }
 
   /** Agents let go of from memory while they wait (`[supervisor] idle_eviction_seconds`). */
@@ -290,7 +285,7 @@ export class Host implements AgentDirectory {
 
   resultOf(agentId: string): Promise<unknown> {
     if (this.eviction?.isParked(agentId)) return this.eviction.wake(agentId).then(() => this.resultOf(agentId));
-    const finished = !this.agents.has(agentId) && this.finished.get(agentId);
+    const finished = this.table.finishedOf(agentId);
     if (finished) return finished.outcome;
     const runtime = this.agents.get(agentId);
     if (runtime) return this.supervision.result(agentId) ?? runtime.result();
@@ -303,17 +298,13 @@ export class Host implements AgentDirectory {
   private async storedOutcome(agentId: string): Promise<unknown> {
     const record = await this.checkpoints?.getLatestCheckpoint(agentId);
     if (!record) throw new AgentNotFoundError(agentId);
-    if (record.status === 'completed') return recordResult(record);
-    if (record.status === 'stopped') throw new AgentStoppedError(agentId);
-    const error = record.error ?? (record.kind === 'machine' ? undefined : record.snapshot.context.error);
-    if (record.status === 'failed' && error) throw deserializeError(error);
-    throw new AgentNotRunningError(agentId, `${record.status} on host "${record.owner ?? 'unknown'}"`);
+    return recordOutcome(record);
   }
 
   statusOf(agentId: string): AgentStatus {
     const parked = this.eviction?.statusOf(agentId);
     if (parked) return parked;
-    const finished = !this.agents.has(agentId) && this.finished.get(agentId);
+    const finished = this.table.finishedOf(agentId);
     if (finished) return finished.status;
     const runtime = this.agents.get(agentId);
     const quarantined = this.quarantined.get(agentId);
@@ -327,16 +318,9 @@ export class Host implements AgentDirectory {
         ...(supervisor ? { supervisor } : {}),
       };
     }
-    if (!quarantined) throw new AgentNotFoundError(agentId);
-    return {
-      agentId,
-      state: 'failed',
-      seq: 0,
-      playbook: quarantined.playbook,
-      callStack: [],
-      error: serializeError(quarantined.error),
-      quarantined: true,
-    };
+    const status = this.table.quarantinedStatus(agentId);
+    if (!status) throw new AgentNotFoundError(agentId);
+    return status;
   }
 
   async stopAgent(agentId: string): Promise<void> {
@@ -363,7 +347,7 @@ export class Host implements AgentDirectory {
       );
     }
     if (this.agents.get(agentId)?.isHalted === false) throw new AgentExistsError(agentId, 'it is running on this host');
-    if (record.kind !== 'machine') this.inputs.set(agentId, record.snapshot.context.input);
+    if (record.kind !== 'machine') this.table.inputs.set(agentId, record.snapshot.context.input);
     const runtime = this.createRuntime(agentId, blueprint, {
       snapshot: record.snapshot,
       after,
@@ -448,18 +432,11 @@ export class Host implements AgentDirectory {
     for (const runtime of this.agents.values()) if (!runtime.isHalted) runtime.wakeInbox();
   }
 
-  /**
-   * A finished agent leaves memory: its runtime goes, its status and outcome stay among the
-   * last `FINISHED_KEPT` finished agents (older ones are read from the store).
-   */
+  /** A finished agent leaves memory (its status and outcome stay for a while). */
   private retire(agentId: string, outcome: Promise<unknown>): void {
     const runtime = this.agents.get(agentId);
     if (!runtime?.isHalted || runtime.state === 'running' || runtime.state === 'waiting') return;
-    this.finished.delete(agentId);
-    this.finished.set(agentId, { status: this.statusOf(agentId), outcome });
-    if (this.finished.size > FINISHED_KEPT) this.finished.delete(this.finished.keys().next().value!);
-    this.agents.delete(agentId);
-    this.inputs.delete(agentId);
+    this.table.retire(agentId, this.statusOf(agentId), outcome);
     this.supervision.forget(agentId);
   }
 
@@ -467,13 +444,7 @@ export class Host implements AgentDirectory {
 
   /** @internal Agents idle now, and for how long (ms). */
   waitingAgents(): { agentId: string; waitingMs: number }[] {
-    const now = this.clock.now();
-    const idle: { agentId: string; waitingMs: number }[] = [];
-    for (const [agentId, runtime] of this.agents) {
-      const since = runtime.idleSince();
-      if (since !== undefined) idle.push({ agentId, waitingMs: now - since });
-    }
-    return idle;
+    return this.table.waiting(this.clock.now());
   }
 
   /** @internal Lets go of a waiting agent: its state is in its checkpoints. */
@@ -484,9 +455,7 @@ export class Host implements AgentDirectory {
     const parked: ParkedAgent = { playbook: runtime.name, seq: runtime.status().seq, ...(wakeAt === undefined ? {} : { wakeAt }) };
     await this.supervision.park(agentId);
     await runtime.detach();
-    this.agents.delete(agentId);
-    this.refs.delete(agentId);
-    this.inputs.delete(agentId);
+    this.table.release(agentId);
     return parked;
   }
 
@@ -507,23 +476,9 @@ export class Host implements AgentDirectory {
     const previous = this.agents.get(agentId);
     if (!previous) throw new NotRecoverableError(agentId, 'this host does not know it');
     const blueprint = this.registry.byName(previous.name);
-    const supervision = {
-      supervisor: this.supervision.supervisorOf(agentId) ?? 'root',
-      restart: 'transient' as RestartType,
-    };
-    const latest = await this.store?.latest(agentId);
-    const after = latest ? { seq: latest.seq, revision: latest.revision } : { seq: 0, revision: undefined };
-    const failure = exit?.reason === 'crash' ? serializeError(exit.error) : undefined;
-    const point = exit?.reason === 'normal' || !this.checkpoints ? undefined : await restartPoint(this.checkpoints, agentId, failure);
-    if (!point && exit?.reason !== 'normal' && this.checkpoints) {
-      throw new NotRecoverableError(agentId, 'no checkpoint from before the crash is kept');
-    }
-    const record = point && this.withCarriedInbox(point, latest && safeDecode(latest));
-    const runtime = this.createRuntime(agentId, blueprint, {
-      ...(record ? { snapshot: record.snapshot, inboxCursor: record.inboxCursor } : { input: this.inputs.get(agentId) }),
-      after,
-      supervision,
-    });
+    const supervisor = this.supervision.supervisorOf(agentId) ?? 'root';
+    const { record, start } = await supervisorRestart(this, agentId, exit, this.table.inputs.get(agentId));
+    const runtime = this.createRuntime(agentId, blueprint, { ...start, supervision: { supervisor, restart: 'transient' } });
     await runtime.persistNew(record ? `restarted from checkpoint ${record.seq}` : 'restarted afresh');
     this.agents.set(agentId, runtime);
     this.emit(agentId, blueprint.name, {
@@ -577,12 +532,7 @@ export class Host implements AgentDirectory {
   }
 
   private refFor(agentId: string): AgentRef {
-    let ref = this.refs.get(agentId);
-    if (!ref) {
-      ref = new AgentRef(agentId, this);
-      this.refs.set(agentId, ref);
-    }
-    return ref;
+    return this.table.refFor(agentId);
   }
 
   private emit(agentId: string, playbook: string, body: AgentEventBody): void {
@@ -600,16 +550,5 @@ export class Host implements AgentDirectory {
   private assertOpen(): void {
     if (this.closed) throw new PlaybooksError(ErrorCode.HostClosed, 'this host is closed');
     if (this.draining) throw new PlaybooksError(ErrorCode.HostClosed, 'this host is shutting down and takes no new work');
-  }
-}
-
-/** Finished agents whose status and outcome a host keeps in memory. */
-const FINISHED_KEPT = 10_000;
-
-function safeDecode(stored: StoredCheckpoint): CheckpointRecord | undefined {
-  try {
-    return decodeCheckpoint(stored);
-  } catch {
-    return undefined;
   }
 }

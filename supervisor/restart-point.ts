@@ -1,9 +1,12 @@
 import type { InboxMessage } from '../actors/agent-machine.js';
-import { ErrorCode } from '../errors.js';
+import { ErrorCode, NotRecoverableError } from '../errors.js';
 import type { Frame } from '../actors/journal.js';
-import type { SerializedError } from '../actors/serialize.js';
+import { serializeError, type SerializedError } from '../actors/serialize.js';
 import type { CheckpointManager } from '../persistence/checkpoint-manager.js';
-import type { CheckpointRecord } from '../persistence/envelope.js';
+import type { CheckpointStore, StoredCheckpoint } from '../persistence/checkpoint-store.js';
+import { decodeCheckpoint, type CheckpointRecord } from '../persistence/envelope.js';
+import type { RunStart } from './agent-registry.js';
+import type { ChildExit } from './supervisor.js';
 
 /**
  * The checkpoint a crashed agent restarts from: the newest one written before the failure
@@ -103,4 +106,43 @@ export function isRestartableFailure(record: CheckpointRecord): boolean {
     !QUARANTINE_CODES.has(record.error?.code ?? '') &&
     record.error?.name !== 'TerminalError'
   );
+}
+
+/** What a supervisor's restart needs from the host. */
+export interface RestartSource {
+  readonly store: CheckpointStore | undefined;
+  readonly checkpoints: CheckpointManager | undefined;
+  withCarriedInbox(point: CheckpointRecord, newest: CheckpointRecord | undefined): CheckpointRecord;
+}
+
+/**
+ * Where a supervisor's restart of an agent starts. After a crash (or a stop by its supervisor)
+ * it resumes from its last good checkpoint — completed steps are not run again; after a normal
+ * exit (a permanent agent) it starts afresh with its first input. Without durability it starts
+ * afresh. The new run's first write follows the agent's newest checkpoint.
+ */
+export async function supervisorRestart(
+  source: RestartSource,
+  agentId: string,
+  exit: ChildExit | undefined,
+  firstInput: unknown,
+): Promise<{ record: CheckpointRecord | undefined; start: Omit<RunStart, 'supervision'> }> {
+  const latest = await source.store?.latest(agentId);
+  const after = latest ? { seq: latest.seq, revision: latest.revision } : { seq: 0, revision: undefined };
+  const failure = exit?.reason === 'crash' ? serializeError(exit.error) : undefined;
+  const point = exit?.reason === 'normal' || !source.checkpoints ? undefined : await restartPoint(source.checkpoints, agentId, failure);
+  if (!point && exit?.reason !== 'normal' && source.checkpoints) {
+    throw new NotRecoverableError(agentId, 'no checkpoint from before the crash is kept');
+  }
+  const record = point && source.withCarriedInbox(point, latest && decodeOrUndefined(latest));
+  const start = record ? { snapshot: record.snapshot, inboxCursor: record.inboxCursor, after } : { input: firstInput, after };
+  return { record, start };
+}
+
+function decodeOrUndefined(stored: StoredCheckpoint): CheckpointRecord | undefined {
+  try {
+    return decodeCheckpoint(stored);
+  } catch {
+    return undefined; // a corrupt newest checkpoint carries no messages over
+  }
 }
