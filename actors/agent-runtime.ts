@@ -18,13 +18,13 @@ import {
   stateOf,
   type AgentContext,
   type AgentEvent,
-  type AgentSnapshot,
   type AgentState,
   type InboxMessage,
 } from './agent-machine.js';
 import { CheckpointPipeline, type CheckpointContent, type CheckpointSource } from './checkpoint-pipeline.js';
 import { ALWAYS_OPEN, type ActGate } from './act-gate.js';
 import { AgentWaits } from './agent-waits.js';
+import { persistedSnapshot } from './persisted-snapshot.js';
 import type { Clock } from './clock.js';
 import { execution, type FrameCursor } from './context.js';
 import type { PlaybookDefinition } from './definitions.js';
@@ -513,32 +513,4 @@ export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink {
     this.emit({ type: 'failed', error: serialized });
     return error;
   }
-}
-
-/**
- * @internal The actor's persisted snapshot, as `actor.getPersistedSnapshot()` makes it, without its deep
- * walk of the context looking for actor refs: an agent's context is plain JSON (no spawned
- * actors), and this runs for every checkpoint.
- */
-export function persistedSnapshot(snapshot: AgentSnapshot): PersistedAgentSnapshot {
-  const persisted: PersistedAgentSnapshot = {
-    status: snapshot.status,
-    value: snapshot.value,
-    historyValue: persistedHistory(snapshot.historyValue),
-    context: snapshot.context,
-    children: {},
-  };
-  if (snapshot.output !== undefined) persisted.output = snapshot.output;
-  if (snapshot.error !== undefined) persisted.error = snapshot.error;
-  return persisted;
-}
-
-/** XState's own form of a history value: the ids of the remembered state nodes. */
-function persistedHistory(history: unknown): Record<string, { id: string }[]> {
-  const result: Record<string, { id: string }[]> = {};
-  if (!history || typeof history !== 'object') return result;
-  for (const [key, nodes] of Object.entries(history as Record<string, unknown>)) {
-    if (Array.isArray(nodes)) result[key] = nodes.map((node: { id: string }) => ({ id: node.id }));
-  }
-  return result;
 }

@@ -1,14 +1,12 @@
-import { readFileSync } from 'node:fs';
-import { connect, credsAuthenticator, errors, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
-import type { NatsConfig } from '../config.js';
-import { ConfigError } from '../errors.js';
+import { connect, errors, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
+import { natsAuthOptions } from '../messaging/connection.js';
 import type { Settings } from './config.js';
 import { CliError, ExitCode } from './errors.js';
 
 /*
- * The CLI's own NATS connection. The library's connectNats has no connect timeout and turns
- * every failure into a ConfigError; the CLI wants a bounded wait and a distinct
- * NATS_UNREACHABLE (exit 3) with a hint that depends on where the servers came from.
+ * The CLI's own NATS connection, with the library's authentication and TLS options: a short-
+ * lived client connection does not reconnect, and a failure becomes a distinct
+ * NATS_UNREACHABLE or NATS_AUTH (exit 3) with a hint that depends on where the servers came from.
  */
 
 const CONNECT_TIMEOUT_MS = 5_000;
@@ -25,35 +23,13 @@ export async function connectToNats(settings: Settings, { forHost }: ConnectPurp
     name: forHost ? 'playbooks host' : 'playbooks cli',
     timeout: CONNECT_TIMEOUT_MS,
     ...(forHost ? { maxReconnectAttempts: -1, reconnectTimeWait: 250, reconnectJitter: 100, pingInterval: 10_000 } : {}),
-    ...auth(config),
+    ...natsAuthOptions(config),
   };
   try {
     return await connect(options);
   } catch (error) {
     throw unreachable(settings, error);
   }
-}
-
-function auth(config: NatsConfig): Partial<ConnectionOptions> & { tls?: unknown } {
-  const options: Partial<ConnectionOptions> & { tls?: unknown } = {};
-  if (config.user !== undefined) options.user = config.user;
-  if (config.password !== undefined) options.pass = config.password;
-  if (config.token !== undefined) options.token = config.token;
-  if (config.credsFile !== undefined) {
-    try {
-      options.authenticator = credsAuthenticator(readFileSync(config.credsFile));
-    } catch (error) {
-      throw new ConfigError(`[nats] creds_file ${config.credsFile}: ${(error as Error).message}`);
-    }
-  }
-  if (config.tlsCaFile || config.tlsCertFile || config.tlsKeyFile) {
-    options.tls = {
-      ...(config.tlsCaFile ? { caFile: config.tlsCaFile } : {}),
-      ...(config.tlsCertFile ? { certFile: config.tlsCertFile } : {}),
-      ...(config.tlsKeyFile ? { keyFile: config.tlsKeyFile } : {}),
-    };
-  }
-  return options;
 }
 
 function unreachable(settings: Settings, error: unknown): CliError {

@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { connect, credsAuthenticator, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
 import type { NatsConfig } from '../config.js';
 import { ConfigError, ensureError, NatsUnreachableError } from '../errors.js';
+import type { Logger } from '../logger.js';
 
 /** How long the first connection may take before the host gives up, in ms. */
 const CONNECT_TIMEOUT_MS = 5_000;
-import type { Logger } from '../logger.js';
 
 /** The state of a host's NATS connection, for status and health. */
 export interface NatsConnectionState {
@@ -28,24 +28,8 @@ export async function connectNats(config: NatsConfig, logger: Logger, name = 'du
     reconnectJitter: 100,
     pingInterval: 10_000,
     timeout: CONNECT_TIMEOUT_MS,
+    ...natsAuthOptions(config),
   };
-  if (config.user !== undefined) options.user = config.user;
-  if (config.password !== undefined) options.pass = config.password;
-  if (config.token !== undefined) options.token = config.token;
-  if (config.credsFile !== undefined) {
-    try {
-      options.authenticator = credsAuthenticator(readFileSync(config.credsFile));
-    } catch (error) {
-      throw new ConfigError(`[nats] creds_file ${config.credsFile}: ${ensureError(error).message}`, { cause: error });
-    }
-  }
-  if (config.tlsCaFile || config.tlsCertFile || config.tlsKeyFile) {
-    options.tls = {
-      ...(config.tlsCaFile ? { caFile: config.tlsCaFile } : {}),
-      ...(config.tlsCertFile ? { certFile: config.tlsCertFile } : {}),
-      ...(config.tlsKeyFile ? { keyFile: config.tlsKeyFile } : {}),
-    };
-  }
   try {
     return await connect(options);
   } catch (error) {
@@ -83,4 +67,27 @@ export function watchConnection(nc: NatsConnection, logger: Logger, onChange: (s
       }
     }
   })().catch((error: unknown) => logger.debug({ err: ensureError(error) }, 'NATS status stream ended'));
+}
+
+/** The authentication and TLS options `[nats]` asks for (user and password, token, creds file, TLS files). */
+export function natsAuthOptions(config: NatsConfig): Partial<ConnectionOptions> & { tls?: unknown } {
+  const options: Partial<ConnectionOptions> & { tls?: unknown } = {};
+  if (config.user !== undefined) options.user = config.user;
+  if (config.password !== undefined) options.pass = config.password;
+  if (config.token !== undefined) options.token = config.token;
+  if (config.credsFile !== undefined) {
+    try {
+      options.authenticator = credsAuthenticator(readFileSync(config.credsFile));
+    } catch (error) {
+      throw new ConfigError(`[nats] creds_file ${config.credsFile}: ${ensureError(error).message}`, { cause: error });
+    }
+  }
+  if (config.tlsCaFile || config.tlsCertFile || config.tlsKeyFile) {
+    options.tls = {
+      ...(config.tlsCaFile ? { caFile: config.tlsCaFile } : {}),
+      ...(config.tlsCertFile ? { certFile: config.tlsCertFile } : {}),
+      ...(config.tlsKeyFile ? { keyFile: config.tlsKeyFile } : {}),
+    };
+  }
+  return options;
 }

@@ -1,7 +1,7 @@
 import { createActor } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { agentMachine } from '../../actors/agent-machine.js';
-import { persistedSnapshot } from '../../actors/agent-runtime.js';
+import { persistedSnapshot } from '../../actors/persisted-snapshot.js';
 
 /** The checkpoint's snapshot is built without XState's deep copy: it must equal XState's own, as JSON. */
 describe('persisted agent snapshots', () => {

@@ -1,5 +1,7 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { afterAll, beforeAll } from 'vitest';
+import { startNatsServer, type NatsServer } from './nats-server.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -50,4 +52,21 @@ export class PlainClient implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.nc.close();
   }
+}
+
+/**
+ * One private nats-server and a plain client for a whole test file: started before its tests,
+ * stopped after. Read `server` and `client` inside tests (they are set once the file starts).
+ */
+export function natsServerForFile(): { server: NatsServer; client: PlainClient } {
+  const shared = {} as { server: NatsServer; client: PlainClient };
+  beforeAll(async () => {
+    shared.server = await startNatsServer();
+    shared.client = await PlainClient.connect(shared.server.url);
+  });
+  afterAll(async () => {
+    await shared.client?.[Symbol.asyncDispose]();
+    await shared.server?.stop();
+  });
+  return shared;
 }

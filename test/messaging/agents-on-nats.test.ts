@@ -1,26 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { assign, setup } from 'xstate';
 import { continueAsNew, playbook, receive, send, step, stepContext } from 'durable-playbooks';
 import { hostsClosedAfterEach, until } from '../helpers/hosts.js';
-import { PlainClient } from '../helpers/nats-client.js';
-import { startNatsServer, type NatsServer } from '../helpers/nats-server.js';
+import { natsServerForFile } from '../helpers/nats-client.js';
 
 const newHost = hostsClosedAfterEach();
-let server: NatsServer;
-let client: PlainClient;
+const nats = natsServerForFile();
 let counter = 0;
 
-beforeAll(async () => {
-  server = await startNatsServer();
-  client = await PlainClient.connect(server.url);
-});
-afterAll(async () => {
-  await client?.[Symbol.asyncDispose]();
-  await server?.stop();
-});
-
 function natsOptions(ns: string) {
-  return { durability: { storage: 'nats' as const }, nats: { servers: [server.url], namespace: ns, bucket: `cp-${ns}` } };
+  return { durability: { storage: 'nats' as const }, nats: { servers: [nats.server.url], namespace: ns, bucket: `cp-${ns}` } };
 }
 
 const turnstile = setup({
@@ -53,7 +42,7 @@ describe('plain XState machines as agents', () => {
     first.register(turnstile);
     const agent = await first.spawn(turnstile, { id: 'gate', input: { coins: 0 } });
     const inbox = `playbooks.${ns}.agent.gate.inbox`;
-    await client.jsPublish(inbox, { type: 'coin', payload: { amount: 5 } });
+    await nats.client.jsPublish(inbox, { type: 'coin', payload: { amount: 5 } });
     await until(() => agent.status().callStack.at(-1) === 'unlocked', 5_000, 'the gate to unlock');
     await agent.send('push');
     await until(async () => {
@@ -62,7 +51,7 @@ describe('plain XState machines as agents', () => {
     }, 5_000, 'the push to be checkpointed');
     await first.close();
 
-    await client.jsPublish(inbox, { type: 'coin', payload: { amount: 2 } }); // while no host runs it
+    await nats.client.jsPublish(inbox, { type: 'coin', payload: { amount: 2 } }); // while no host runs it
     const second = await newHost(natsOptions(ns));
     second.register(turnstile);
     const [restored] = (await second.recover()).resumed;
@@ -97,7 +86,7 @@ describe('durable send and continueAsNew', () => {
     // A restarted sender replays its sends from the journal: nothing is sent twice.
     const again = await newHost({ ...natsOptions(ns), playbooks: [Counter, Sender] });
     await again.recover();
-    await client.jsPublish(`playbooks.${ns}.agent.counter.inbox`, { type: 'add', payload: 100 });
+    await nats.client.jsPublish(`playbooks.${ns}.agent.counter.inbox`, { type: 'add', payload: 100 });
     expect(await again.get('counter')!.result()).toBe(106);
     expect(sends).toBe(1);
     void counterAgent;

@@ -1,22 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { playbook, receive, step, type Host } from 'durable-playbooks';
 import { hostsClosedAfterEach, until } from '../helpers/hosts.js';
-import { PlainClient } from '../helpers/nats-client.js';
-import { startNatsServer, type NatsServer } from '../helpers/nats-server.js';
+import { natsServerForFile } from '../helpers/nats-client.js';
 
 const newHost = hostsClosedAfterEach();
-let server: NatsServer;
-let client: PlainClient;
+const nats = natsServerForFile();
 let counter = 0;
-
-beforeAll(async () => {
-  server = await startNatsServer();
-  client = await PlainClient.connect(server.url);
-});
-afterAll(async () => {
-  await client?.[Symbol.asyncDispose]();
-  await server?.stop();
-});
 
 const Greet = step('Greet', async (name: string) => `hello ${name}`);
 const Greeter = playbook('Greeter', async (input: { name: string }) => {
@@ -28,7 +17,7 @@ const Greeter = playbook('Greeter', async (input: { name: string }) => {
 async function hostOn(ns: string, hostId?: string): Promise<Host> {
   return newHost({
     durability: { storage: 'nats' },
-    nats: { servers: [server.url], namespace: ns, bucket: `cp-${ns}` },
+    nats: { servers: [nats.server.url], namespace: ns, bucket: `cp-${ns}` },
     playbooks: [Greeter],
     ...(hostId ? { hostId } : {}),
   });
@@ -38,12 +27,12 @@ describe('control API over NATS', () => {
   it('drives an agent with only a plain NATS client: spawn, inbox, status, list', async () => {
     const ns = `ctl${++counter}`;
     await hostOn(ns);
-    const control = (verb: string, body: object | string) => client.request(`playbooks.${ns}.control.${verb}`, body);
+    const control = (verb: string, body: object | string) => nats.client.request(`playbooks.${ns}.control.${verb}`, body);
 
     const spawned = await control('spawn', { playbook: 'Greeter', agentId: 'g1', input: { name: 'ada' } });
     expect(spawned).toEqual({ ok: true, agentId: 'g1', state: expect.stringMatching(/running|waiting/) });
     await until(async () => (await control('status', { agentId: 'g1' })).state === 'waiting', 5_000, 'g1 to wait');
-    await client.jsPublish(`playbooks.${ns}.agent.g1.inbox`, { type: 'reply', payload: { text: 'hi' } });
+    await nats.client.jsPublish(`playbooks.${ns}.agent.g1.inbox`, { type: 'reply', payload: { text: 'hi' } });
     await until(async () => (await control('status', { agentId: 'g1' })).state === 'completed', 5_000, 'g1 to complete');
     const status = await control('status', { agentId: 'g1' });
     expect(status).toMatchObject({ ok: true, agentId: 'g1', state: 'completed', playbook: 'Greeter', result: { greeting: 'hello ada', reply: 'hi' } });
@@ -55,14 +44,14 @@ describe('control API over NATS', () => {
   it('stops and resumes an agent', async () => {
     const ns = `ctl${++counter}`;
     const host = await hostOn(ns);
-    const control = (verb: string, body: object) => client.request(`playbooks.${ns}.control.${verb}`, body);
+    const control = (verb: string, body: object) => nats.client.request(`playbooks.${ns}.control.${verb}`, body);
     await control('spawn', { playbook: 'Greeter', agentId: 'g2', input: { name: 'bob' } });
     await until(() => host.get('g2')?.status().state === 'waiting', 5_000, 'g2 to wait');
     expect(await control('stop', { agentId: 'g2' })).toEqual({ ok: true, agentId: 'g2', state: 'stopped' });
     expect((await control('status', { agentId: 'g2' })).state).toBe('stopped');
     const resumed = await control('resume', { agentId: 'g2' });
     expect(resumed).toEqual({ ok: true, agentId: 'g2', state: 'waiting' }); // back where it was: in its receive
-    await client.jsPublish(`playbooks.${ns}.agent.g2.inbox`, { type: 'reply', payload: { text: 'back' } });
+    await nats.client.jsPublish(`playbooks.${ns}.agent.g2.inbox`, { type: 'reply', payload: { text: 'back' } });
     expect(await host.get('g2')!.result()).toEqual({ greeting: 'hello bob', reply: 'back' });
   });
 
@@ -78,7 +67,7 @@ describe('control API over NATS', () => {
       return greeting;
     });
     host.register(Fragile);
-    const control = (verb: string, body: object) => client.request(`playbooks.${ns}.control.${verb}`, body);
+    const control = (verb: string, body: object) => nats.client.request(`playbooks.${ns}.control.${verb}`, body);
     const agent = await host.spawn(Fragile, { id: 'fragile', restart: 'temporary' });
     await expect(agent.result()).rejects.toThrow('wobbled');
     expect(await control('retry', { agentId: 'fragile' })).toMatchObject({ ok: true, agentId: 'fragile', fromSeq: 2 });
@@ -96,7 +85,7 @@ describe('control API over NATS', () => {
   it('answers malformed requests with a clear error and changes nothing', async () => {
     const ns = `ctl${++counter}`;
     const host = await hostOn(ns);
-    const raw = (verb: string, body: object | string) => client.request(`playbooks.${ns}.control.${verb}`, body);
+    const raw = (verb: string, body: object | string) => nats.client.request(`playbooks.${ns}.control.${verb}`, body);
     const cases: [string, object | string, string, RegExp][] = [
       ['spawn', '{not json', 'VALIDATION', /spawn request is not JSON/],
       ['spawn', { agentId: 'x' }, 'VALIDATION', /invalid spawn request: "playbook"/],
@@ -152,7 +141,7 @@ describe('two hosts, one agent', () => {
     expect(skipped?.agentId).toBe('orphan');
     expect(skipped?.reason).toMatch(/another host resumed it first|it runs on host "(a|b)"/);
     const owner = ra.resumed.length ? a : b;
-    await client.jsPublish(`playbooks.${ns}.agent.orphan.inbox`, { type: 'reply', payload: { text: 'found' } });
+    await nats.client.jsPublish(`playbooks.${ns}.agent.orphan.inbox`, { type: 'reply', payload: { text: 'found' } });
     expect(await owner.get('orphan')!.result()).toEqual({ greeting: 'hello eve', reply: 'found' });
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
 import { agentMachine } from '../../actors/agent-machine.js';
-import { persistedSnapshot } from '../../actors/agent-runtime.js';
+import { persistedSnapshot } from '../../actors/persisted-snapshot.js';
 import { encodeCheckpoint, type CheckpointRecord } from '../../persistence/envelope.js';
 
 /** The incremental encoder must produce exactly what JSON.stringify does, checkpoint after checkpoint. */
