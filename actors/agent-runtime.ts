@@ -163,6 +163,19 @@ export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink {
     return this.acceptsCalls;
   }
 
+  /**
+   * Before each attempt of a step: `true` at once if the host may act now (the common case,
+   * no promise made); else waits for its lease and says whether the agent still runs here. A
+   * draining agent finishes its steps in flight, retries included.
+   */
+  mayAttempt(): true | Promise<boolean> {
+    if (this.gate.isValid && !this.halted) return true;
+    return (async () => {
+      if (!this.gate.isValid) await this.gate.whenValid();
+      return !this.halted;
+    })();
+  }
+
   /** After the host's lease lapsed: if another host wrote a newer checkpoint, this copy stops. */
   async verifyOwnership(): Promise<void> {
     if (this.halted || !this.writer || (await this.writer.stillLatest())) return;

@@ -50,6 +50,7 @@ export async function callStep(rt: AgentRuntime, frame: FrameCursor, step: StepD
       clock: rt.clock,
       agentSignal: () => rt.signal,
       agentHalted: () => rt.isHalted,
+      mayAttempt: () => rt.mayAttempt(),
       onRetry: (attempt, error, delayMs) => {
         rt.logger.warn({ step: step.name, attempt, delayMs, err: error }, 'step failed; retrying');
         rt.emit({ type: 'step.retrying', step: step.name, attempt, delayMs, error: serializeError(error) });

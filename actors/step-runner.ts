@@ -1,4 +1,4 @@
-import { ensureError, TerminalError, TimeoutError } from '../errors.js';
+import { AgentStoppedError, ensureError, TerminalError, TimeoutError } from '../errors.js';
 import type { Clock } from './clock.js';
 import { execution, type StepContext } from './context.js';
 import { retryDelay, type StepDefinition } from './definitions.js';
@@ -12,11 +12,20 @@ export interface StepRun {
   /** The agent halted: no further attempt starts. */
   agentHalted: () => boolean;
   onRetry: (attempt: number, error: Error, delayMs: number) => void;
+  /**
+   * Checked right before each attempt starts: `true` when the host may act for the agent now;
+   * otherwise waits for that (its lease renewed) and says whether the agent still runs here.
+   */
+  mayAttempt: () => true | Promise<boolean>;
 }
 
 /** Runs a step's function with its retry policy and per-attempt timeout; throws its last error. */
 export async function runStepAttempts(definition: StepDefinition, args: unknown[], run: StepRun): Promise<unknown> {
   for (let attempt = 1; ; attempt++) {
+    // Checked in the same turn as the attempt starts, so a host paused before this point
+    // (or while a retry waited) starts nothing once it wakes without its lease.
+    const may = run.mayAttempt();
+    if (may !== true && !(await may)) throw new AgentStoppedError(run.agentId);
     try {
       return await runAttempt(definition, args, run, attempt);
     } catch (thrown) {
