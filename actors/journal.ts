@@ -7,7 +7,8 @@ import type { SerializedError } from './serialize.js';
  * the call is made, not when it completes, so `Promise.all` replays the same way). An open
  * child call holds its own frame; a finished one collapses to a single entry holding its
  * return value, so the journal stays as small as the open call stack plus the entries of
- * the frames on it. This shape is part of the checkpoint format.
+ * the frames on it. This shape is part of the checkpoint format (where a checkpoint may store
+ * a frame's older entries apart, as journal segments: persistence/journal-segments.ts).
  */
 export interface Frame {
   /** The playbook running in this frame. */
@@ -70,29 +71,35 @@ export function findEntry(root: Frame, site: CallSite): JournalEntry | undefined
 }
 
 /**
- * Returns a new root with `update` applied to the entry at `site`, copying only the frames on
- * the path (the rest is shared with the previous journal).
+ * Applies `update` to the entry at `site`, in place, and returns the root. The journal is
+ * mutated rather than copied: copying a frame's entries on every update cost time in
+ * proportion to the frame's length, so a long loop slowed down step by step. Nothing keeps
+ * an older journal: a checkpoint is encoded in the same turn as its snapshot is taken.
  */
 export function updateEntry(
   root: Frame,
   site: CallSite,
   update: (entry: JournalEntry | undefined) => JournalEntry,
 ): Frame {
-  return updateFrameAt(root, site.frame, 0, (frame) => ({
-    ...frame,
-    entries: { ...frame.entries, [site.position]: update(frame.entries[site.position]) },
-  }));
+  const frame = findFrame(root, site.frame);
+  if (!frame) throw new Error(`journal has no open frame at ${site.frame.join('.')}`);
+  frame.entries[site.position] = update(frame.entries[site.position]);
+  const extent = extents.get(frame);
+  if (extent !== undefined && site.position >= extent) extents.set(frame, site.position + 1);
+  return root;
 }
 
-function updateFrameAt(frame: Frame, path: readonly number[], depth: number, update: (f: Frame) => Frame): Frame {
-  if (depth === path.length) return update(frame);
-  const position = path[depth]!;
-  const entry = frame.entries[position];
-  if (!entry?.frame) throw new Error(`journal has no open frame at ${path.slice(0, depth + 1).join('.')}`);
-  return {
-    ...frame,
-    entries: { ...frame.entries, [position]: { ...entry, frame: updateFrameAt(entry.frame, path, depth + 1, update) } },
-  };
+const extents = new WeakMap<Frame, number>();
+
+/** One past the frame's highest recorded position: kept up to date by `updateEntry`, so reading it does not scan the frame. */
+export function frameExtent(frame: Frame): number {
+  let extent = extents.get(frame);
+  if (extent === undefined) {
+    extent = 0;
+    for (const position in frame.entries) extent = Math.max(extent, Number(position) + 1);
+    extents.set(frame, extent);
+  }
+  return extent;
 }
 
 /**

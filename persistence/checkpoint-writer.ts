@@ -1,7 +1,7 @@
 import type { AgentState } from '../actors/agent-machine.js';
 import type { SerializedError } from '../actors/serialize.js';
 import { CheckpointConflictError } from '../errors.js';
-import type { CheckpointStore } from './checkpoint-store.js';
+import type { CheckpointStore, StoredCheckpoint } from './checkpoint-store.js';
 import {
   CHECKPOINT_FORMAT,
   encodeCheckpoint,
@@ -9,6 +9,7 @@ import {
   type PersistedAgentSnapshot,
   type PersistedMachineSnapshot,
 } from './envelope.js';
+import { JournalSegmenter, type SegmentedSave } from './journal-segments.js';
 
 /** The last checkpoint a writer stored (or found), which its next save must follow. */
 export interface CheckpointPosition {
@@ -41,7 +42,10 @@ export interface CheckpointWriterOptions {
 /** Writes one agent's checkpoints in order: numbers them, encodes them, compare-and-sets them. */
 export class CheckpointWriter {
   private position: CheckpointPosition;
-  private lastSnapshot: PersistedAgentSnapshot | PersistedMachineSnapshot | undefined;
+  /** The last checkpoint stored, as stored (a failure is recorded next to it). */
+  private lastStored: { data: string; referencedBytes: number } | undefined;
+  /** Splits a long journal into segments, when the store keeps them. */
+  private readonly segmenter: JournalSegmenter | undefined;
   /** Saves of the next checkpoint whose outcome is unknown (each failed without a conflict). */
   private unconfirmed: { seq: number; data: string }[] = [];
   private inFlight: Promise<number> | undefined;
@@ -57,6 +61,7 @@ export class CheckpointWriter {
     this.store = options.store;
     this.agentId = options.agentId;
     this.position = options.after ?? { seq: 0, revision: undefined };
+    this.segmenter = options.store.keepsSegments && options.kind !== 'machine' ? new JournalSegmenter() : undefined;
   }
 
   /** Number of the last checkpoint written (0 before the first). */
@@ -87,22 +92,31 @@ export class CheckpointWriter {
       ...(supervision === undefined ? {} : { supervision }),
       snapshot,
     } as CheckpointRecord;
-    const data = encodeCheckpoint(record);
+    const data = encodeCheckpoint(record, this.segmenter);
+    return this.save(seq, data, this.segmenter?.pending(), () => this.write(snapshot, status, record.error, inboxCursor), inboxCursor);
+  }
+
+  private async save(
+    seq: number,
+    data: string,
+    segments: SegmentedSave | undefined,
+    again: () => Promise<WrittenCheckpoint>,
+    inboxCursor: number,
+  ): Promise<WrittenCheckpoint> {
     let revision: number;
-    const saving = this.store.save(this.agentId, seq, data, this.position.revision);
+    const saving = this.store.save(this.agentId, seq, data, this.position.revision, segments);
     this.inFlight = saving;
     try {
       revision = await saving;
     } catch (error) {
-      if (error instanceof CheckpointConflictError && (await this.earlierAttemptLanded(seq))) {
-        return this.write(snapshot, status, record.error, inboxCursor);
-      }
+      if (error instanceof CheckpointConflictError && (await this.earlierAttemptLanded(seq))) return again();
       if (!(error instanceof CheckpointConflictError)) this.unconfirmed.push({ seq, data });
       throw error;
     }
     this.unconfirmed = [];
     this.position = { seq, revision };
-    this.lastSnapshot = snapshot;
+    if (segments) this.segmenter?.stored(segments);
+    this.lastStored = { data, referencedBytes: segments?.referencedBytes ?? 0 };
     this.inboxCursor = inboxCursor;
     return { seq, bytes: Buffer.byteLength(data) };
   }
@@ -130,8 +144,9 @@ export class CheckpointWriter {
     return latest !== undefined && this.adoptLandedAttempt(latest);
   }
 
-  private adoptLandedAttempt(latest: { seq: number; revision: number; data: string }): boolean {
-    const landed = this.unconfirmed.some((attempt) => attempt.seq === latest.seq && attempt.data === latest.data);
+  private adoptLandedAttempt(latest: StoredCheckpoint): boolean {
+    const stored = latest.storedData ?? latest.data;
+    const landed = this.unconfirmed.some((attempt) => attempt.seq === latest.seq && attempt.data === stored);
     if (!landed) return false;
     this.position = { seq: latest.seq, revision: latest.revision };
     this.unconfirmed = [];
@@ -143,7 +158,13 @@ export class CheckpointWriter {
    * state itself cannot be stored (it is too large).
    */
   async writeFailure(error: SerializedError): Promise<WrittenCheckpoint | undefined> {
-    if (!this.lastSnapshot) return undefined;
-    return this.write(this.lastSnapshot, 'failed', error);
+    const last = this.lastStored;
+    if (!last) return undefined;
+    const seq = this.position.seq + 1;
+    const record = JSON.parse(last.data) as CheckpointRecord;
+    const failed = { ...record, seq, savedAt: new Date(this.options.now()).toISOString(), status: 'failed', error };
+    const again = async (): Promise<WrittenCheckpoint> => (await this.writeFailure(error))!;
+    const segments = { newSegments: [], referencedBytes: last.referencedBytes, recordsFailure: true };
+    return this.save(seq, JSON.stringify(failed), segments, again, this.inboxCursor);
   }
 }

@@ -6,9 +6,15 @@ import type { SerializedError } from '../actors/serialize.js';
 import { CorruptCheckpointError, ensureError } from '../errors.js';
 import type { StoredCheckpoint } from './checkpoint-store.js';
 import { stringifyCheckpoint } from './incremental-json.js';
+import type { JournalSegmenter } from './journal-segments.js';
 
-/** Version of the checkpoint record format. Bump it, and keep decoding old fixtures, on any change. */
-export const CHECKPOINT_FORMAT = 1;
+/**
+ * Version of the checkpoint record format. Bump it, and keep decoding old fixtures, on any change.
+ * 2: a frame may name journal segments stored apart (`segments`); stores splice them back on load.
+ */
+export const CHECKPOINT_FORMAT = 2;
+/** Formats this version reads. */
+const READABLE_FORMATS = [1, 2] as const;
 
 /** The XState persisted snapshot of a playbook agent's actor, as stored. */
 export interface PersistedAgentSnapshot {
@@ -29,7 +35,7 @@ export interface PersistedMachineSnapshot {
 }
 
 interface CheckpointRecordFields {
-  format: typeof CHECKPOINT_FORMAT;
+  format: (typeof READABLE_FORMATS)[number];
   agentId: string;
   seq: number;
   /** The playbook's name, or the machine's id for a machine agent. */
@@ -116,7 +122,9 @@ const contextSchema = z.object({
 const snapshotStatus = z.enum(['active', 'done', 'error', 'stopped']);
 
 const recordSchema = z.object({
-  format: z.literal(CHECKPOINT_FORMAT),
+  format: z.literal([...READABLE_FORMATS], {
+    error: `an unknown checkpoint format (this version reads formats ${READABLE_FORMATS.join(' and ')})`,
+  }),
   kind: z.enum(['playbook', 'machine']).optional(),
   agentId: z.string().min(1),
   seq: z.number().int().positive(),
@@ -133,9 +141,12 @@ const recordSchema = z.object({
 
 const playbookSnapshotSchema = z.looseObject({ status: snapshotStatus, value: z.unknown(), context: contextSchema });
 
-/** The record as JSON; what did not change since the agent's last checkpoint is not encoded again. */
-export function encodeCheckpoint(record: CheckpointRecord): string {
-  return stringifyCheckpoint(record);
+/**
+ * The record as JSON; what did not change since the agent's last checkpoint is not encoded again.
+ * With a segmenter, sealed blocks of the journal are named rather than included (journal-segments.ts).
+ */
+export function encodeCheckpoint(record: CheckpointRecord, segmenter?: JournalSegmenter): string {
+  return stringifyCheckpoint(record, segmenter);
 }
 
 /** Decodes and validates a stored checkpoint; anything off is a `CorruptCheckpointError`. */

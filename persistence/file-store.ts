@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { access, link, mkdir, open, readdir, readFile, rm, unlink } from 'node:fs/promises';
+import { access, link, mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CheckpointConflictError, ensureError } from '../errors.js';
 import { assertCheckpointSize, megabytes, type CheckpointStore, type StoredCheckpoint } from './checkpoint-store.js';
+import { withSegments, type JournalSegment, type SegmentedSave } from './journal-segments.js';
 
 export interface FileCheckpointStoreOptions {
   /** Directory holding one folder per agent. */
@@ -19,6 +20,8 @@ export interface FileCheckpointStoreOptions {
 }
 
 const CHECKPOINT_FILE = /^(\d+)\.json$/;
+/** Journal segments of an agent: `path/<agentId>/segments/<name>.json`. */
+const SEGMENTS_DIR = 'segments';
 
 /**
  * The embedded store: `path/<agentId>/<seq>.json`. Each checkpoint is written to a temporary
@@ -28,6 +31,7 @@ const CHECKPOINT_FILE = /^(\d+)\.json$/;
  */
 export class FileCheckpointStore implements CheckpointStore {
   readonly kind = 'file';
+  readonly keepsSegments = true;
   readonly path: string;
   private readonly keepLastN: number;
   private readonly maxBytes: number;
@@ -44,9 +48,10 @@ export class FileCheckpointStore implements CheckpointStore {
     this.fsync = options.fsync ?? true;
   }
 
-  async save(agentId: string, seq: number, data: string, expectedRevision: number | undefined): Promise<number> {
-    assertCheckpointSize(agentId, data, this.maxBytes);
+  async save(agentId: string, seq: number, data: string, expectedRevision: number | undefined, segments?: SegmentedSave): Promise<number> {
+    assertCheckpointSize(agentId, data, this.maxBytes, segments);
     const dir = await this.agentDir(agentId);
+    if (segments?.newSegments.length) await this.saveSegments(dir, segments.newSegments);
     const temp = join(dir, `.${seq}.${this.tempTag}.${this.tempCounter++}.tmp`);
     const [isLatest] = await Promise.all([this.followsLatest(agentId, expectedRevision), writeTemp(temp, data, this.fsync)]);
     if (!isLatest) {
@@ -72,13 +77,26 @@ export class FileCheckpointStore implements CheckpointStore {
   }
 
   async load(agentId: string, seq: number): Promise<StoredCheckpoint | undefined> {
-    try {
-      const data = await readFile(join(this.path, agentId, `${seq}.json`), 'utf8');
-      return { agentId, seq, revision: seq, data };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
-    }
+    const data = await readOrUndefined(join(this.path, agentId, `${seq}.json`));
+    if (data === undefined) return undefined;
+    return withSegments({ agentId, seq, revision: seq, data }, (name) => readOrUndefined(join(this.path, agentId, SEGMENTS_DIR, `${name}.json`)));
+  }
+
+  /**
+   * Segments are written like checkpoints (temporary file, fsync, then the name), all before the
+   * record that names them. A name is its content's hash, so writing one again changes nothing.
+   */
+  private async saveSegments(agentDir: string, segments: JournalSegment[]): Promise<void> {
+    const dir = join(agentDir, SEGMENTS_DIR);
+    await mkdir(dir, { recursive: true });
+    await Promise.all(
+      segments.map(async (segment) => {
+        const temp = join(dir, `.${segment.name}.${this.tempTag}.${this.tempCounter++}.tmp`);
+        await writeTemp(temp, segment.data, this.fsync);
+        await rename(temp, join(dir, `${segment.name}.json`));
+      }),
+    );
+    if (this.fsync) await Promise.all([syncDirectory(dir), syncDirectory(agentDir)]);
   }
 
   async history(agentId: string): Promise<number[]> {
@@ -168,6 +186,15 @@ async function unlinkQuietly(file: string): Promise<void> {
     await unlink(file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw ensureError(error);
+  }
+}
+
+async function readOrUndefined(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
   }
 }
 

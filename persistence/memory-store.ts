@@ -1,5 +1,6 @@
 import { CheckpointConflictError } from '../errors.js';
 import { assertCheckpointSize, megabytes, type CheckpointStore, type StoredCheckpoint } from './checkpoint-store.js';
+import { withSegments, type SegmentedSave } from './journal-segments.js';
 
 export interface MemoryCheckpointStoreOptions {
   /** Checkpoints kept per agent. Default 10. */
@@ -11,7 +12,9 @@ export interface MemoryCheckpointStoreOptions {
 /** Keeps checkpoints in this process's memory: for unit tests and `enabled`-but-ephemeral runs. */
 export class MemoryCheckpointStore implements CheckpointStore {
   readonly kind = 'memory';
+  readonly keepsSegments = true;
   private readonly agents = new Map<string, Map<number, string>>();
+  private readonly segments = new Map<string, Map<string, string>>();
   private readonly keepLastN: number;
   private readonly maxBytes: number;
 
@@ -20,8 +23,13 @@ export class MemoryCheckpointStore implements CheckpointStore {
     this.maxBytes = megabytes(options.maxCheckpointSizeMb ?? 10);
   }
 
-  async save(agentId: string, seq: number, data: string, expectedRevision: number | undefined): Promise<number> {
-    assertCheckpointSize(agentId, data, this.maxBytes);
+  async save(agentId: string, seq: number, data: string, expectedRevision: number | undefined, segments?: SegmentedSave): Promise<number> {
+    assertCheckpointSize(agentId, data, this.maxBytes, segments);
+    for (const segment of segments?.newSegments ?? []) {
+      const kept = this.segments.get(agentId) ?? new Map<string, string>();
+      kept.set(segment.name, segment.data);
+      this.segments.set(agentId, kept);
+    }
     const checkpoints = this.agents.get(agentId) ?? new Map<number, string>();
     const latest = latestSeq(checkpoints);
     if ((latest ?? undefined) !== expectedRevision || checkpoints.has(seq)) {
@@ -41,7 +49,8 @@ export class MemoryCheckpointStore implements CheckpointStore {
 
   async load(agentId: string, seq: number): Promise<StoredCheckpoint | undefined> {
     const data = this.agents.get(agentId)?.get(seq);
-    return data === undefined ? undefined : { agentId, seq, revision: seq, data };
+    if (data === undefined) return undefined;
+    return withSegments({ agentId, seq, revision: seq, data }, async (name) => this.segments.get(agentId)?.get(name));
   }
 
   async history(agentId: string): Promise<number[]> {
@@ -61,6 +70,7 @@ export class MemoryCheckpointStore implements CheckpointStore {
 
   async delete(agentId: string): Promise<void> {
     this.agents.delete(agentId);
+    this.segments.delete(agentId);
   }
 
   /** Replaces a stored checkpoint's bytes: lets tests corrupt a checkpoint. */

@@ -5,6 +5,7 @@ import { nuid, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { JetStreamReplyError, ReplyMux } from '../messaging/reply-mux.js';
 import { CheckpointConflictError, CorruptCheckpointError, ensureError } from '../errors.js';
 import { assertCheckpointSize, megabytes, type CheckpointStore, type StoredCheckpoint } from './checkpoint-store.js';
+import { withSegments, type JournalSegment, type SegmentedSave } from './journal-segments.js';
 
 export interface NatsKvCheckpointStoreOptions {
   /** An open connection; the store does not close it. */
@@ -50,10 +51,14 @@ const decoder = new TextDecoder();
  * compare-and-set on the revision the writer last stored (`create` for a new agent, `update`
  * with the expected revision afterwards), so a stale copy of an agent gets a
  * `CheckpointConflictError`. A checkpoint larger than the server's max payload goes to an
- * object store, with a small reference record in the bucket.
+ * object store, with a small reference record in the bucket. Journal segments go to a second
+ * bucket, `<bucket>-segments` (made when the first is written), keyed `<agentId>.<segment name>` (split into numbered chunks
+ * when larger than a message).
  */
 export class NatsKvCheckpointStore implements CheckpointStore {
   readonly kind = 'nats';
+  readonly keepsSegments: boolean;
+  private segmentsBucket: Promise<unknown> | undefined;
   private readonly pruning = new Set<Promise<unknown>>();
   /** Large checkpoints this process wrote, by agent: deleted once they leave the history. */
   private readonly largeObjects = new Map<string, { seq: number; name: string }[]>();
@@ -66,7 +71,10 @@ export class NatsKvCheckpointStore implements CheckpointStore {
     private readonly keepLastN: number,
     private readonly maxBytes: number,
     private readonly inlineLimit: number,
-  ) {}
+    private readonly createSegmentsBucket: (() => Promise<unknown>) | undefined,
+  ) {
+    this.keepsSegments = createSegmentsBucket !== undefined;
+  }
 
   static async open(options: NatsKvCheckpointStoreOptions): Promise<NatsKvCheckpointStore> {
     const nc = options.connection;
@@ -94,11 +102,14 @@ export class NatsKvCheckpointStore implements CheckpointStore {
       keepLastN,
       megabytes(options.maxCheckpointSizeMb ?? 10),
       inlineLimit,
+      // Made on first use: most agents never need one, and in a cluster each bucket is a stream to elect leaders for.
+      create ? () => new Kvm(js).create(`${bucket}-segments`, { history: 1, replicas }) : undefined,
     );
   }
 
-  async save(agentId: string, seq: number, data: string, expectedRevision: number | undefined): Promise<number> {
-    assertCheckpointSize(agentId, data, this.maxBytes);
+  async save(agentId: string, seq: number, data: string, expectedRevision: number | undefined, segments?: SegmentedSave): Promise<number> {
+    assertCheckpointSize(agentId, data, this.maxBytes, segments);
+    if (segments?.newSegments.length) await Promise.all(segments.newSegments.map((segment) => this.saveSegment(agentId, segment)));
     let value = data;
     let large: LargeSnapshotRef | undefined;
     if (data.length > this.inlineLimit / 3 && Buffer.byteLength(data) > this.inlineLimit) {
@@ -160,6 +171,9 @@ export class NatsKvCheckpointStore implements CheckpointStore {
     // A stream purge by subject leaves no delete marker behind (kv.purge would), so the key
     // disappears from listAgents too.
     await this.jsm.streams.purge(`KV_${this.bucket}`, { filter: `$KV.${this.bucket}.${agentId}` });
+    await this.jsm.streams.purge(this.segmentsStream, { filter: `${this.segmentSubject(agentId)}.>` }).catch((error: unknown) => {
+      if (!isStreamNotFound(error)) throw error; // no agent has needed segments yet
+    });
   }
 
   async close(): Promise<void> {
@@ -181,6 +195,49 @@ export class NatsKvCheckpointStore implements CheckpointStore {
     return entries;
   }
 
+  /** A segment in one message, or a `#chunks:<n>` head and n chunks `<key>.0`…, when larger. */
+  private async saveSegment(agentId: string, segment: JournalSegment): Promise<void> {
+    this.segmentsBucket ??= this.createSegmentsBucket!().catch((error: unknown) => {
+      this.segmentsBucket = undefined; // tried again by the next save
+      throw error;
+    });
+    await this.segmentsBucket;
+    const subject = `${this.segmentSubject(agentId)}.${segment.name}`;
+    const bytes = encoder.encode(segment.data);
+    if (bytes.length <= this.inlineLimit) {
+      await this.mux.publish(subject, bytes);
+      return;
+    }
+    const chunks = Math.ceil(bytes.length / this.inlineLimit);
+    await Promise.all(
+      Array.from({ length: chunks }, (_, i) => this.mux.publish(`${subject}.${i}`, bytes.subarray(i * this.inlineLimit, (i + 1) * this.inlineLimit))),
+    );
+    await this.mux.publish(subject, `${CHUNKED}${chunks}`);
+  }
+
+  private async loadSegment(agentId: string, name: string): Promise<string | undefined> {
+    const subject = `${this.segmentSubject(agentId)}.${name}`;
+    const head = await this.mux.directGet(this.segmentsStream, { last_by_subj: subject });
+    if (!head) return undefined;
+    const text = decoder.decode(head.data);
+    if (!text.startsWith(CHUNKED)) return text;
+    const parts: Uint8Array[] = [];
+    for (let i = 0; i < Number(text.slice(CHUNKED.length)); i++) {
+      const chunk = await this.mux.directGet(this.segmentsStream, { last_by_subj: `${subject}.${i}` });
+      if (!chunk) return undefined;
+      parts.push(chunk.data);
+    }
+    return decoder.decode(Buffer.concat(parts));
+  }
+
+  private segmentSubject(agentId: string): string {
+    return `$KV.${this.bucket}-segments.${agentId}`;
+  }
+
+  private get segmentsStream(): string {
+    return `KV_${this.bucket}-segments`;
+  }
+
   private subject(agentId: string): string {
     return `$KV.${this.bucket}.${agentId}`;
   }
@@ -192,12 +249,13 @@ export class NatsKvCheckpointStore implements CheckpointStore {
   private async toStored(agentId: string, entry: StoredEntry): Promise<StoredCheckpoint> {
     const seq = seqOf(entry.value);
     const ref = largeRefOf(entry.value);
-    if (!ref) return { agentId, seq, revision: entry.revision, data: decoder.decode(entry.value) };
+    const loadSegment = (name: string) => this.loadSegment(agentId, name);
+    if (!ref) return withSegments({ agentId, seq, revision: entry.revision, data: decoder.decode(entry.value) }, loadSegment);
     const blob = await this.objects.getBlob(ref.name);
     if (!blob) {
       throw new CorruptCheckpointError(agentId, seq, `its snapshot object "${ref.name}" is missing from object store ${ref.objectStore}`);
     }
-    return { agentId, seq, revision: entry.revision, data: decoder.decode(blob) };
+    return withSegments({ agentId, seq, revision: entry.revision, data: decoder.decode(blob) }, loadSegment);
   }
 
   private dropLargeObjectsBefore(agentId: string, oldestKept: number): void {
@@ -255,7 +313,14 @@ function largeRefOf(value: Uint8Array): LargeSnapshotRef | undefined {
   }
 }
 
+/** Starts the head of a segment stored in chunks (a segment's own JSON starts with a quote). */
+const CHUNKED = '#chunks:';
+
 const WRONG_LAST_SEQUENCE = 10071;
+
+function isStreamNotFound(error: unknown): boolean {
+  return /stream not found/i.test(ensureError(error).message);
+}
 
 function isWrongLastSequence(error: unknown): boolean {
   return (error instanceof JetStreamReplyError && error.errCode === WRONG_LAST_SEQUENCE) || /wrong last sequence/i.test(ensureError(error).message);

@@ -115,7 +115,7 @@ describe('playbooks checkpoints (file store)', () => {
     expect(show.stdout).toMatch(/journal:\n\s+0\s+step One → 2\n\s+1\s+step Two → 4\n/);
     expect(show.stdout).toContain('inbox: empty');
 
-    expect(jsonOf(raw)).toMatchObject({ format: 1, agentId: 'steps-1', seq: 5, status: 'completed', snapshot: { context: { result: EXPECTED } } });
+    expect(jsonOf(raw)).toMatchObject({ format: 2, agentId: 'steps-1', seq: 5, status: 'completed', snapshot: { context: { result: EXPECTED } } });
 
     await writeFile(join(cwd, '.playbooks', 'checkpoints', 'steps-1', '2.json'), '{ not json');
     const [marked, corrupt, unknown] = await Promise.all([

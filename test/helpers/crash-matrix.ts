@@ -11,8 +11,8 @@ interface Run {
   seq: number;
 }
 
-async function runToEnd(storeDir: string, log: string): Promise<Run> {
-  const outcome = await runTs(WORKFLOW, [storeDir, log]);
+async function runToEnd(storeDir: string, log: string, env?: NodeJS.ProcessEnv): Promise<Run> {
+  const outcome = await runTs(WORKFLOW, [storeDir, log], env ? { env } : {});
   expect(outcome.code, outcome.stderr).toBe(0);
   return JSON.parse(outcome.stdout.trim()) as Run;
 }
@@ -29,21 +29,40 @@ async function effects(log: string): Promise<string[]> {
  * `store(dir, name)` gives the store argument of the child for one run.
  */
 export async function crashMatrix(store: (dir: string, name: string) => string): Promise<void> {
-  await using reference = await tempDir();
-  const expected = await runToEnd(store(reference.path, 'reference'), join(reference.path, 'effects.log'));
-  const expectedEffects = await effects(join(reference.path, 'effects.log'));
-  expect(expected.seq).toBeGreaterThanOrEqual(8);
-  expect(expectedEffects).toHaveLength(10);
+  await crashAt(store, (seq) => Array.from({ length: seq }, (_, i) => i + 1), undefined, (reference) => {
+    expect(reference.seq).toBeGreaterThanOrEqual(8);
+    expect(reference.effects).toHaveLength(10);
+  });
+}
 
-  const crashPoints = Array.from({ length: expected.seq }, (_, i) => i + 1);
+/**
+ * The same, for the `LongJournal` playbook (a journal stored in segments), at the checkpoints
+ * `points` picks from the reference run's last seq.
+ */
+export async function crashLongJournal(store: (dir: string, name: string) => string, points: (lastSeq: number) => number[]): Promise<void> {
+  await crashAt(store, points, { CRASH_PLAYBOOK: 'LongJournal' }, (reference) => expect(reference.effects).toHaveLength(180));
+}
+
+async function crashAt(
+  store: (dir: string, name: string) => string,
+  points: (lastSeq: number) => number[],
+  env: NodeJS.ProcessEnv | undefined,
+  checkReference: (reference: { seq: number; effects: string[] }) => void,
+): Promise<void> {
+  await using reference = await tempDir();
+  const expected = await runToEnd(store(reference.path, 'reference'), join(reference.path, 'effects.log'), env);
+  const expectedEffects = await effects(join(reference.path, 'effects.log'));
+  checkReference({ seq: expected.seq, effects: expectedEffects });
+
+  const crashPoints = points(expected.seq);
   const runCrashAt = async (k: number): Promise<void> => {
     await using dir = await tempDir();
     const where = store(dir.path, `crash-${k}`);
     const log = join(dir.path, 'effects.log');
-    const crashed = await runTs(WORKFLOW, [where, log, String(k)]);
+    const crashed = await runTs(WORKFLOW, [where, log, String(k)], env ? { env } : {});
     expect(crashed.signal, `run meant to crash after checkpoint ${k}: ${crashed.stderr}`).toBe('SIGKILL');
 
-    const resumed = await runToEnd(where, log);
+    const resumed = await runToEnd(where, log, env);
     expect(resumed.result, `result after a crash at checkpoint ${k}`).toEqual(expected.result);
     expect(await effects(log), `side effects after a crash at checkpoint ${k}`).toEqual(expectedEffects);
   };

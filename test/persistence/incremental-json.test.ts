@@ -3,6 +3,7 @@ import { createActor } from 'xstate';
 import { agentMachine } from '../../actors/agent-machine.js';
 import { persistedSnapshot } from '../../actors/persisted-snapshot.js';
 import { encodeCheckpoint, type CheckpointRecord } from '../../persistence/envelope.js';
+import { JournalSegmenter, SEGMENT_ENTRIES, withSegments } from '../../persistence/journal-segments.js';
 
 /** The incremental encoder must produce exactly what JSON.stringify does, checkpoint after checkpoint. */
 describe('incremental checkpoint JSON', () => {
@@ -38,5 +39,51 @@ describe('incremental checkpoint JSON', () => {
     check();
     actor.send({ type: 'DONE', result: { ok: true } });
     check();
+  });
+
+  it('with journal segments: names sealed blocks, and splicing them back gives JSON.stringify of the record', async () => {
+    const actor = createActor(agentMachine, { input: { agentId: 'a', playbook: 'P', input: 1 } }).start();
+    const segmenter = new JournalSegmenter();
+    const stored = new Map<string, string>();
+    const recordNow = (): CheckpointRecord => ({
+      format: 2,
+      agentId: 'a',
+      seq: 1,
+      playbook: 'P',
+      savedAt: '2026-01-01T00:00:00.000Z',
+      status: 'running',
+      snapshot: persistedSnapshot(actor.getSnapshot()),
+    });
+    const sizes: number[] = [];
+    for (let position = 0; position < 1_000; position++) {
+      actor.send({ type: 'STEP.DONE', at: { frame: [], position }, name: 'S', value: { position, note: 'x'.repeat(50) } });
+      if (position % 97 !== 0 && position !== 999) continue;
+      const record = recordNow();
+      const data = encodeCheckpoint(record, segmenter);
+      const save = segmenter.pending();
+      for (const segment of save.newSegments) stored.set(segment.name, segment.data);
+      segmenter.stored(save);
+      const whole = await withSegments({ agentId: 'a', seq: 1, revision: 1, data }, async (name) => stored.get(name));
+      expect(whole.data).toBe(JSON.stringify(record));
+      sizes.push(data.length);
+    }
+    expect(stored.size).toBe(Math.floor(1_000 / SEGMENT_ENTRIES));
+    // The record stays under two blocks' worth of entries, while the journal is 1,000 long.
+    expect(Math.max(...sizes)).toBeLessThan(2 * SEGMENT_ENTRIES * 90);
+    expect(JSON.stringify(recordNow()).length).toBeGreaterThan(1_000 * 80);
+  });
+
+  it("encodes a plain machine's context as it is, whatever its keys are called", () => {
+    const record = {
+      format: 2,
+      kind: 'machine',
+      agentId: 'm',
+      seq: 1,
+      playbook: 'M',
+      savedAt: '2026-01-01T00:00:00.000Z',
+      status: 'running',
+      snapshot: { status: 'active', value: 'idle', context: { journal: [1, 2], frame: 'f', input: { a: [1] } } },
+    } as CheckpointRecord;
+    expect(encodeCheckpoint(record)).toBe(JSON.stringify(record));
   });
 });

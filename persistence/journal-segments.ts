@@ -1,0 +1,188 @@
+import { createHash } from 'node:crypto';
+import { frameExtent, type Frame, type JournalEntry } from '../actors/journal.js';
+import { CorruptCheckpointError, ensureError } from '../errors.js';
+import type { StoredCheckpoint } from './checkpoint-store.js';
+
+/**
+ * Journal segments: how a checkpoint's cost stays flat as an agent's history grows.
+ *
+ * A frame's entries are cut into blocks of `SEGMENT_ENTRIES` positions. Once every entry of a
+ * block is final (done, with no open child frame) the block is *sealed*: its JSON is stored
+ * once, apart, under a name derived from its content, and the checkpoints that follow carry
+ * only that name, in the frame's `segments` list, instead of the block's entries:
+ *
+ *   {"playbook":"Loop","segments":["<name of 0–63>","<name of 64–127>"],"entries":{"128":…,"129":…}}
+ *
+ * So a checkpoint holds at most one open block per frame plus a short list of names, whatever
+ * the length of the history. Blocks are fixed by position and named by content, so sealing the
+ * same entries again (after a restart) gives the same name, and a fork that changed them gives
+ * another. Stores splice the segments back when they load a checkpoint: readers see the whole
+ * record (the `CheckpointRecord` format is unchanged for them).
+ */
+export const SEGMENT_ENTRIES = 64;
+
+/** One sealed block: its name and its JSON (the entries' members, without the braces). */
+export interface JournalSegment {
+  name: string;
+  data: string;
+}
+
+/** What a save carries besides the record: segments to store first, and the bytes the record refers to. */
+export interface SegmentedSave {
+  newSegments: JournalSegment[];
+  /** Bytes of all the segments the record names (for the checkpoint size limit). */
+  referencedBytes: number;
+  /**
+   * The record adds only the agent's failure to the last one stored (which fit): it may pass the
+   * size limit by a few KiB, so that a failure is never lost to the limit that caused it.
+   */
+  recordsFailure?: boolean;
+}
+
+const NOTHING_SEALED = { names: [] as string[], from: 0 };
+
+interface FrameSegments {
+  /** Positions below this are sealed. */
+  sealedTo: number;
+  names: string[];
+  bytes: number;
+}
+
+/**
+ * One agent's segment state, kept by its checkpoint writer. Frames are updated in place, so
+ * each frame's sealed prefix is remembered by the frame's identity.
+ */
+export class JournalSegmenter {
+  private readonly frames = new WeakMap<Frame, FrameSegments>();
+  /** Sealed segments no stored checkpoint has carried yet: sent with every save until one lands. */
+  private unsaved: JournalSegment[] = [];
+  private referenced = 0;
+
+  /** Starts encoding one record. */
+  begin(): void {
+    this.referenced = 0;
+  }
+
+  /** Seals what can be sealed in `frame`; returns its segment names and the first position still inline. */
+  sealed(frame: Frame, entryJson: (entry: JournalEntry) => string): { names: string[]; from: number } {
+    const extent = frameExtent(frame);
+    let state = this.frames.get(frame);
+    if (!state) {
+      if (extent < SEGMENT_ENTRIES) return NOTHING_SEALED; // most frames: nothing to remember
+      state = { sealedTo: 0, names: [], bytes: 0 };
+      this.frames.set(frame, state);
+    }
+    while (state.sealedTo + SEGMENT_ENTRIES <= extent) {
+      const data = finalBlock(frame, state.sealedTo, entryJson);
+      if (data === undefined) break;
+      const segment = { name: segmentName(data), data };
+      this.unsaved.push(segment);
+      state.names.push(segment.name);
+      state.bytes += Buffer.byteLength(data);
+      state.sealedTo += SEGMENT_ENTRIES;
+    }
+    this.referenced += state.bytes;
+    return { names: state.names, from: state.sealedTo };
+  }
+
+  /** What the record being saved needs stored with it. */
+  pending(): SegmentedSave {
+    return { newSegments: this.unsaved, referencedBytes: this.referenced };
+  }
+
+  /** A save carrying `save` landed: its segments are stored. */
+  stored(save: SegmentedSave): void {
+    this.unsaved = this.unsaved.filter((segment) => !save.newSegments.includes(segment));
+  }
+}
+
+/** The block's members, if all its positions hold final entries. */
+function finalBlock(frame: Frame, from: number, entryJson: (entry: JournalEntry) => string): string | undefined {
+  let data = '';
+  for (let position = from; position < from + SEGMENT_ENTRIES; position++) {
+    const entry = frame.entries[position];
+    if (!entry?.done || entry.frame) return undefined;
+    data += `${position > from ? ',' : ''}"${position}":${entryJson(entry)}`;
+  }
+  return data;
+}
+
+function segmentName(data: string): string {
+  return createHash('sha256').update(data).digest('base64url').slice(0, 32);
+}
+
+/** Names that are valid segment names (the stores use them in keys and file names). */
+export const SEGMENT_NAME = /^[A-Za-z0-9_-]{32}$/;
+
+/**
+ * A stored checkpoint with its journal segments spliced back into its frames: `data` becomes the
+ * whole record, `storedData` keeps what the store holds. Records without segments are returned as they are.
+ */
+export async function withSegments(
+  stored: StoredCheckpoint,
+  load: (name: string) => Promise<string | undefined>,
+): Promise<StoredCheckpoint> {
+  const data = await spliceSegments(stored.agentId, stored.seq, stored.data, load);
+  return data === stored.data ? stored : { ...stored, data, storedData: stored.data };
+}
+
+async function spliceSegments(
+  agentId: string,
+  seq: number,
+  data: string,
+  load: (name: string) => Promise<string | undefined>,
+): Promise<string> {
+  if (!data.includes('"segments":[')) return data;
+  let record: { snapshot?: { context?: { journal?: unknown } } };
+  try {
+    record = JSON.parse(data) as typeof record;
+  } catch {
+    return data; // not JSON: the decoder reports it
+  }
+  const root = record.snapshot?.context?.journal;
+  if (!isStoredFrame(root)) return data;
+  const frames: StoredFrame[] = [];
+  collectFrames(root, frames);
+  if (!frames.some((frame) => frame.segments !== undefined)) return data;
+  for (const frame of frames) {
+    if (frame.segments === undefined) continue;
+    if (!Array.isArray(frame.segments)) throw new CorruptCheckpointError(agentId, seq, 'its journal "segments" is not a list');
+    const members: string[] = [];
+    for (const name of frame.segments) {
+      if (typeof name !== 'string' || !SEGMENT_NAME.test(name)) {
+        throw new CorruptCheckpointError(agentId, seq, `its journal names an invalid segment ${JSON.stringify(name)}`);
+      }
+      const segment = await load(name);
+      if (segment === undefined) throw new CorruptCheckpointError(agentId, seq, `its journal segment "${name}" is missing from the store`);
+      members.push(segment);
+    }
+    let sealed: Record<string, unknown>;
+    try {
+      sealed = JSON.parse(`{${members.join(',')}}`) as Record<string, unknown>;
+    } catch (error) {
+      throw new CorruptCheckpointError(agentId, seq, `a journal segment is not valid JSON (${ensureError(error).message})`, { cause: error });
+    }
+    const inline = frame.entries;
+    delete frame.segments;
+    // Integer keys enumerate in ascending order, so the merged entries read as they were written.
+    frame.entries = { ...sealed, ...(typeof inline === 'object' && inline !== null ? inline : {}) } as StoredFrame['entries'];
+  }
+  return JSON.stringify(record);
+}
+
+interface StoredFrame {
+  playbook?: unknown;
+  segments?: unknown[];
+  entries?: Record<string, { frame?: unknown }>;
+}
+
+function isStoredFrame(value: unknown): value is StoredFrame {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function collectFrames(frame: StoredFrame, into: StoredFrame[]): void {
+  into.push(frame);
+  for (const entry of Object.values(frame.entries ?? {})) {
+    if (isStoredFrame(entry) && isStoredFrame(entry.frame)) collectFrames(entry.frame, into);
+  }
+}

@@ -1,0 +1,159 @@
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  decodeCheckpoint,
+  ErrorCode,
+  MemoryCheckpointStore,
+  playbook,
+  receive,
+  step,
+  type CheckpointStore,
+  type Frame,
+  type Host,
+  type HostOptions,
+} from 'durable-playbooks';
+import { SEGMENT_ENTRIES } from '../../persistence/journal-segments.js';
+import { hostsClosedAfterEach, until } from '../helpers/hosts.js';
+import { natsServerForFile } from '../helpers/nats-client.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+const newHost = hostsClosedAfterEach();
+const nats = natsServerForFile();
+
+const OUTER_STEPS = 300;
+const INNER_STEPS = 200;
+let stepRuns = 0;
+const Work = step('SegmentWork', async (i: number) => {
+  stepRuns++;
+  return { i, note: 'n'.repeat(60) };
+});
+// A child whose open frame is long too: it waits for a message after its loop.
+const Inner = playbook('SegmentInner', async (n: number) => {
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += (await Work(i)).i;
+  return { sum, message: await receive<string>('go') };
+});
+const Long = playbook('SegmentLong', async () => {
+  let sum = 0;
+  for (let i = 0; i < OUTER_STEPS; i++) sum += (await Work(i)).i;
+  return { sum, inner: await Inner(INNER_STEPS) };
+});
+const EXPECTED = { sum: (OUTER_STEPS * (OUTER_STEPS - 1)) / 2, inner: { sum: (INNER_STEPS * (INNER_STEPS - 1)) / 2, message: 'now' } };
+
+/** Where each store under test keeps its checkpoints: host options that reopen the same store. */
+type StoreSetup = { name: string; options: () => Promise<HostOptions & AsyncDisposable> };
+const setups: StoreSetup[] = [
+  {
+    name: 'memory',
+    options: async () => {
+      const store = new MemoryCheckpointStore();
+      return { store, async [Symbol.asyncDispose]() {} };
+    },
+  },
+  {
+    name: 'file',
+    options: async () => {
+      const dir = await tempDir();
+      return { durability: { storagePath: dir.path }, [Symbol.asyncDispose]: () => dir[Symbol.asyncDispose]() };
+    },
+  },
+  {
+    name: 'NATS KV',
+    options: async () => {
+      const bucket = `segments-${Math.random().toString(36).slice(2, 8)}`;
+      return { durability: { storage: 'nats' }, nats: { servers: [nats.server.url], namespace: bucket, bucket }, async [Symbol.asyncDispose]() {} };
+    },
+  },
+];
+
+async function waitingInChild(host: Host, agentId: string): Promise<void> {
+  await until(async () => (await host.checkpoints!.getLatestCheckpoint(agentId))?.status === 'waiting', 20_000, `${agentId} to wait in its child`);
+}
+
+const entryCount = (frame: Frame) => Object.keys(frame.entries).length;
+
+describe.each(setups)('journal segments ($name store)', (setup) => {
+  it('keeps each checkpoint small as the journal grows, and recovers the whole journal', async () => {
+    await using options = await setup.options();
+    const first = await newHost({ ...options, playbooks: [Long] });
+    stepRuns = 0;
+    await first.spawn(Long, { id: 'long' });
+    await waitingInChild(first, 'long');
+    expect(stepRuns).toBe(OUTER_STEPS + INNER_STEPS);
+
+    const store = first.store as CheckpointStore;
+    const latest = (await store.latest('long'))!;
+    // As stored: the sealed blocks are named, not included.
+    expect(latest.storedData).toBeDefined();
+    const stored = JSON.parse(latest.storedData!);
+    const root = stored.snapshot.context.journal;
+    expect(root.segments).toHaveLength(Math.floor(OUTER_STEPS / SEGMENT_ENTRIES));
+    expect(root.entries['300'].frame.segments).toHaveLength(Math.floor(INNER_STEPS / SEGMENT_ENTRIES));
+    expect(latest.storedData!.length).toBeLessThan(latest.data.length / 3);
+    // As read: the whole journal, in order.
+    const record = decodeCheckpoint(latest);
+    if (record.kind === 'machine') throw new Error('not a playbook record');
+    const journal = record.snapshot.context.journal;
+    expect(entryCount(journal)).toBe(OUTER_STEPS + 1);
+    expect(Object.keys(journal.entries).slice(0, 3)).toEqual(['0', '1', '2']);
+    expect(journal.entries['299']).toEqual({ kind: 'step', name: 'SegmentWork', done: true, value: { i: 299, note: 'n'.repeat(60) } });
+    expect(entryCount(journal.entries['300']!.frame!)).toBe(INNER_STEPS + 1);
+
+    // An older checkpoint still reads whole.
+    const history = await first.checkpoints!.listCheckpoints('long');
+    const older = await first.checkpoints!.loadCheckpoint('long', history.at(-3)!.seq);
+    expect(older && older.kind !== 'machine' && entryCount(older.snapshot.context.journal)).toBe(OUTER_STEPS + 1);
+    await first.close();
+
+    // Another host resumes from the segmented checkpoint: no step runs again.
+    const second = await newHost({ ...options, playbooks: [Long] });
+    const [agent] = (await second.recover()).resumed;
+    await agent!.send('go', 'now');
+    expect(await agent!.result()).toEqual(EXPECTED);
+    expect(stepRuns).toBe(OUTER_STEPS + INNER_STEPS);
+  });
+});
+
+describe('journal segments', () => {
+  it('NATS KV: the segments bucket is made on first use, and deleting the agent removes its segments', async () => {
+    const bucket = 'segments-delete';
+    const host = await newHost({ durability: { storage: 'nats' }, nats: { servers: [nats.server.url], namespace: bucket, bucket }, playbooks: [Long] });
+    await expect(nats.client.streamMessages(`KV_${bucket}-segments`)).rejects.toThrow(/stream not found/);
+    await host.spawn(Long, { id: 'long' });
+    await waitingInChild(host, 'long');
+    expect(await nats.client.streamMessages(`KV_${bucket}-segments`)).toBeGreaterThan(0);
+    await host.store!.delete('long');
+    expect(await nats.client.streamMessages(`KV_${bucket}-segments`)).toBe(0);
+    expect(await host.store!.latest('long')).toBeUndefined();
+  });
+
+  it('a missing segment is a CorruptCheckpointError naming it', async () => {
+    await using dir = await tempDir();
+    const host = await newHost({ durability: { storagePath: dir.path }, playbooks: [Long] });
+    await host.spawn(Long, { id: 'long' });
+    await waitingInChild(host, 'long');
+    const [first] = await readdir(join(dir.path, 'long', 'segments'));
+    await rm(join(dir.path, 'long', 'segments', first!));
+    await expect(host.checkpoints!.getLatestCheckpoint('long')).rejects.toMatchObject({
+      code: ErrorCode.CorruptCheckpoint,
+      message: expect.stringContaining(`segment "${first!.replace('.json', '')}" is missing`),
+    });
+  });
+
+  it('counts the segments a checkpoint names against max_checkpoint_size_mb', async () => {
+    // Each checkpoint on its own stays far below 0.1 MiB; the journal it stands for does not.
+    const Steps = playbook('ManySteps', async (n: number) => {
+      for (let i = 0; i < n; i++) await Work(i);
+      return n;
+    });
+    const store = new MemoryCheckpointStore({ maxCheckpointSizeMb: 0.1 });
+    const host = await newHost({ store, playbooks: [Steps] });
+    const agent = await host.spawn(Steps, { id: 'many', input: 3_000 });
+    await expect(agent.result()).rejects.toMatchObject({ code: ErrorCode.CheckpointTooLarge });
+    const latest = (await store.latest('many'))!;
+    expect(latest.storedData!.length).toBeLessThan(30_000);
+    expect(JSON.parse(latest.data)).toMatchObject({ status: 'failed', error: { code: ErrorCode.CheckpointTooLarge } });
+    expect(latest.data.length).toBeGreaterThan(90_000);
+  });
+});
