@@ -158,9 +158,10 @@ export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink {
    * Waits, if need be, until the host may act for the agent (before a side effect); false if
    * the agent halted meanwhile (it was taken over, say).
    */
-  async mayAct(): Promise<boolean> {
-    if (!this.gate.isValid) await this.gate.whenValid();
-    return this.acceptsCalls;
+  mayAct(): boolean | Promise<boolean> {
+    // Synchronous in the common case: no promise, no turn lost before the call starts.
+    if (this.gate.isValid) return this.acceptsCalls;
+    return this.gate.whenValid().then(() => this.acceptsCalls);
   }
 
   /**

@@ -40,7 +40,8 @@ export async function callStep(rt: AgentRuntime, frame: FrameCursor, step: StepD
   if (recorded === MISMATCH) return rt.abandon();
   if (recorded) return unwrap(recorded);
 
-  if (!(await rt.mayAct())) return rt.abandon();
+  const may = rt.mayAct();
+  if (may !== true && !(await may)) return rt.abandon();
   const outcome: Outcome = {};
   const done = rt.stepStarted();
   try {
@@ -214,7 +215,8 @@ export async function durableSend(rt: AgentRuntime, frame: FrameCursor, target: 
   const recorded = rt.replay(site, 'send', name);
   if (recorded === MISMATCH) return rt.abandon();
   if (recorded) return void unwrap(recorded);
-  if (!(await rt.mayAct())) return rt.abandon();
+  const may = rt.mayAct();
+  if (may !== true && !(await may)) return rt.abandon();
   const outcome: Outcome = {};
   try {
     await rt.sendToAgent(target, type, toJournalValue(payload, `payload of message "${type}"`), idempotencyKey(rt, site));

@@ -63,13 +63,20 @@ export function step<Args extends unknown[], Result>(
     fn: fn as StepDefinition['fn'],
     ...resolveStepOptions(name, options),
   };
-  const call = async (...args: Args): Promise<Awaited<Result>> => {
+  // Not an async function: inside a playbook it returns callStep's own promise, without
+  // wrapping it in another one (each wrapper costs a promise and microtask turns per step).
+  const call = (...args: Args): Promise<Awaited<Result>> => {
     const current = currentPlaybook();
-    if (!current) return (await fn(...args)) as Awaited<Result>;
+    if (!current) return runOutside(fn, args);
     return callStep(current.runtime, current.frame, definition, args) as Promise<Awaited<Result>>;
   };
   Object.defineProperty(call, 'name', { value: definition.name });
   return Object.assign(call, { [STEP]: definition }) as Step<Args, Awaited<Result>>;
+}
+
+/** Outside a playbook a step just runs (a synchronous throw becomes a rejection). */
+async function runOutside<Args extends unknown[], Result>(fn: (...args: Args) => Promise<Result> | Result, args: Args): Promise<Awaited<Result>> {
+  return (await fn(...args)) as Awaited<Result>;
 }
 
 export function isPlaybook(value: unknown): value is Playbook<never, unknown> {

@@ -67,12 +67,11 @@ async function runAttempt(definition: StepDefinition, args: unknown[], run: Step
       return attemptController().signal;
     },
   };
-  const attemptPromise = execution.run({ kind: 'step', step: context }, async () =>
-    (definition.fn as (...a: unknown[]) => unknown)(...args),
-  );
   try {
-    if (definition.timeoutMs === undefined) return await attemptPromise;
-    return await withTimeout(attemptPromise, definition, run.clock, attemptController());
+    // A synchronous throw from the step's function rejects this attempt, like an async one.
+    const attempt = execution.run({ kind: 'step', step: context }, definition.fn as (...a: unknown[]) => unknown, ...args);
+    if (definition.timeoutMs === undefined) return await attempt;
+    return await withTimeout(Promise.resolve(attempt), definition, run.clock, attemptController());
   } finally {
     unlink?.();
   }

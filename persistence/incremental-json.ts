@@ -19,17 +19,27 @@ const encoded = new WeakMap<object, string>();
 
 type Special = (key: string, value: unknown) => string | undefined;
 
-export function stringifyCheckpoint(record: { kind?: string }, segmenter?: JournalSegmenter): string {
+// The segmenter of the record being encoded (encoding is synchronous: one record at a time).
+let segmenter: JournalSegmenter | undefined;
+
+export function stringifyCheckpoint(record: { kind?: string }, recordSegmenter?: JournalSegmenter): string {
   if (record.kind === 'machine') return JSON.stringify(record);
-  segmenter?.begin();
-  const inContext: Special = (key, value) => {
-    if (key === 'journal') return stringifyFrame(value as Frame, segmenter);
-    if (key === 'input' && typeof value === 'object' && value !== null) return cached(value);
-    return undefined;
-  };
-  const inSnapshot: Special = (key, value) => (key === 'context' ? stringifyObject(value, inContext) : undefined);
-  return stringifyObject(record, (key, value) => (key === 'snapshot' ? stringifyObject(value, inSnapshot) : undefined));
+  recordSegmenter?.begin();
+  segmenter = recordSegmenter;
+  try {
+    return stringifyObject(record, inRecord);
+  } finally {
+    segmenter = undefined;
+  }
 }
+
+const inRecord: Special = (key, value) => (key === 'snapshot' ? stringifyObject(value, inSnapshot) : undefined);
+const inSnapshot: Special = (key, value) => (key === 'context' ? stringifyObject(value, inContext) : undefined);
+const inContext: Special = (key, value) => {
+  if (key === 'journal') return stringifyFrame(value as Frame, segmenter);
+  if (key === 'input' && typeof value === 'object' && value !== null) return cached(value);
+  return undefined;
+};
 
 /** Like JSON.stringify of a plain object, with `special` encoding some of its fields. */
 function stringifyObject(value: unknown, special: Special): string {

@@ -53,7 +53,8 @@ interface FrameSegments {
  * each frame's sealed prefix is remembered by the frame's identity.
  */
 export class JournalSegmenter {
-  private readonly frames = new WeakMap<Frame, FrameSegments>();
+  /** Made when a frame first reaches a block's length: most agents never need it. */
+  private frames: WeakMap<Frame, FrameSegments> | undefined;
   /** Sealed segments no stored checkpoint has carried yet: sent with every save until one lands. */
   private unsaved: JournalSegment[] = [];
   private referenced = 0;
@@ -66,11 +67,11 @@ export class JournalSegmenter {
   /** Seals what can be sealed in `frame`; returns its segment names and the first position still inline. */
   sealed(frame: Frame, entryJson: (entry: JournalEntry) => string): { names: string[]; from: number } {
     const extent = frameExtent(frame);
-    let state = this.frames.get(frame);
+    let state = this.frames?.get(frame);
     if (!state) {
       if (extent < SEGMENT_ENTRIES) return NOTHING_SEALED; // most frames: nothing to remember
       state = { sealedTo: 0, names: [], bytes: 0 };
-      this.frames.set(frame, state);
+      (this.frames ??= new WeakMap()).set(frame, state);
     }
     while (state.sealedTo + SEGMENT_ENTRIES <= extent) {
       const data = finalBlock(frame, state.sealedTo, entryJson);
@@ -85,14 +86,15 @@ export class JournalSegmenter {
     return { names: state.names, from: state.sealedTo };
   }
 
-  /** What the record being saved needs stored with it. */
-  pending(): SegmentedSave {
+  /** What the record being saved needs stored with it; `undefined` when it names no segment. */
+  pending(): SegmentedSave | undefined {
+    if (this.referenced === 0 && this.unsaved.length === 0) return undefined;
     return { newSegments: this.unsaved, referencedBytes: this.referenced };
   }
 
   /** A save carrying `save` landed: its segments are stored. */
   stored(save: SegmentedSave): void {
-    this.unsaved = this.unsaved.filter((segment) => !save.newSegments.includes(segment));
+    if (save.newSegments.length > 0) this.unsaved = this.unsaved.filter((segment) => !save.newSegments.includes(segment));
   }
 }
 

@@ -61,8 +61,8 @@ describe('incremental checkpoint JSON', () => {
       const record = recordNow();
       const data = encodeCheckpoint(record, segmenter);
       const save = segmenter.pending();
-      for (const segment of save.newSegments) stored.set(segment.name, segment.data);
-      segmenter.stored(save);
+      for (const segment of save?.newSegments ?? []) stored.set(segment.name, segment.data);
+      if (save) segmenter.stored(save);
       const whole = await withSegments({ agentId: 'a', seq: 1, revision: 1, data }, async (name) => stored.get(name));
       expect(whole.data).toBe(JSON.stringify(record));
       sizes.push(data.length);
