@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { frameExtent, type Frame, type JournalEntry } from '../actors/journal.js';
 import type { JournalSegmenter } from './journal-segments.js';
 
@@ -12,45 +13,46 @@ import type { JournalSegmenter } from './journal-segments.js';
  *
  * Only the known path to the journal is special (record → snapshot → context → journal, input);
  * a plain machine agent's record, whose context is the user's own, is plain JSON.stringify.
+ * The envelope and the rest of the snapshot go through the native JSON.stringify too.
  * Strings are built by concatenation rather than arrays and `join`: V8 keeps them as ropes
  * until the record is turned into bytes, which measured about twice as fast (bench:history).
  */
 const encoded = new WeakMap<object, string>();
 
-type Special = (key: string, value: unknown) => string | undefined;
+// Stand-ins for the journal and the input while the rest of the record goes through the native
+// JSON.stringify (much faster than walking it here); they are then replaced by their own JSON.
+// The per-process nonce makes a user's string equal to one of them impossible to guess.
+const nonce = randomBytes(8).toString('hex');
+const JOURNAL_MARK = `\u0000journal:${nonce}`;
+const INPUT_MARK = `\u0000input:${nonce}`;
+const JOURNAL_MARK_JSON = JSON.stringify(JOURNAL_MARK);
+const INPUT_MARK_JSON = JSON.stringify(INPUT_MARK);
 
-// The segmenter of the record being encoded (encoding is synchronous: one record at a time).
-let segmenter: JournalSegmenter | undefined;
-
-export function stringifyCheckpoint(record: { kind?: string }, recordSegmenter?: JournalSegmenter): string {
-  if (record.kind === 'machine') return JSON.stringify(record);
-  recordSegmenter?.begin();
-  segmenter = recordSegmenter;
-  try {
-    return stringifyObject(record, inRecord);
-  } finally {
-    segmenter = undefined;
-  }
+interface RecordShape {
+  kind?: string;
+  snapshot?: { context?: unknown };
 }
 
-const inRecord: Special = (key, value) => (key === 'snapshot' ? stringifyObject(value, inSnapshot) : undefined);
-const inSnapshot: Special = (key, value) => (key === 'context' ? stringifyObject(value, inContext) : undefined);
-const inContext: Special = (key, value) => {
-  if (key === 'journal') return stringifyFrame(value as Frame, segmenter);
-  if (key === 'input' && typeof value === 'object' && value !== null) return cached(value);
-  return undefined;
-};
+export function stringifyCheckpoint(record: RecordShape, segmenter?: JournalSegmenter): string {
+  const context = record.snapshot?.context as { journal?: unknown; input?: unknown } | undefined;
+  const journal = context?.journal;
+  if (record.kind === 'machine' || typeof journal !== 'object' || journal === null) return JSON.stringify(record);
+  segmenter?.begin();
+  const input = context!.input;
+  const cachedInput = typeof input === 'object' && input !== null;
+  // Spreading keeps each key where it was, so the output matches JSON.stringify(record).
+  const shell = {
+    ...record,
+    snapshot: { ...record.snapshot, context: { ...context!, journal: JOURNAL_MARK, ...(cachedInput ? { input: INPUT_MARK } : {}) } },
+  };
+  let json = replaceMark(JSON.stringify(shell), JOURNAL_MARK_JSON, stringifyFrame(journal as Frame, segmenter));
+  if (cachedInput) json = replaceMark(json, INPUT_MARK_JSON, cached(input));
+  return json;
+}
 
-/** Like JSON.stringify of a plain object, with `special` encoding some of its fields. */
-function stringifyObject(value: unknown, special: Special): string {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return JSON.stringify(value) ?? 'null';
-  let out = '{';
-  for (const key in value) {
-    const v = (value as Record<string, unknown>)[key];
-    if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
-    out += `${out.length > 1 ? ',' : ''}${JSON.stringify(key)}:${special(key, v) ?? JSON.stringify(v)}`;
-  }
-  return `${out}}`;
+function replaceMark(json: string, mark: string, by: string): string {
+  const at = json.indexOf(mark);
+  return `${json.slice(0, at)}${by}${json.slice(at + mark.length)}`;
 }
 
 function stringifyFrame(frame: Frame, segmenter: JournalSegmenter | undefined): string {
