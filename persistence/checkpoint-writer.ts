@@ -11,6 +11,8 @@ import {
 } from './envelope.js';
 import { JournalSegmenter, type SegmentedSave } from './journal-segments.js';
 
+const LANDED_EARLIER = Symbol('an earlier attempt landed');
+
 /** The last checkpoint a writer stored (or found), which its next save must follow. */
 export interface CheckpointPosition {
   seq: number;
@@ -93,23 +95,24 @@ export class CheckpointWriter {
       snapshot,
     } as CheckpointRecord;
     const data = encodeCheckpoint(record, this.segmenter);
-    return this.save(seq, data, this.segmenter?.pending(), () => this.write(snapshot, status, record.error, inboxCursor), inboxCursor);
+    const written = await this.save(seq, data, this.segmenter?.pending(), inboxCursor);
+    return written === LANDED_EARLIER ? this.write(snapshot, status, record.error, inboxCursor) : written;
   }
 
+  /** Saves checkpoint `seq`; `LANDED_EARLIER` when an earlier attempt at it turns out stored (write the next one). */
   private async save(
     seq: number,
     data: string,
     segments: SegmentedSave | undefined,
-    again: () => Promise<WrittenCheckpoint>,
     inboxCursor: number,
-  ): Promise<WrittenCheckpoint> {
+  ): Promise<WrittenCheckpoint | typeof LANDED_EARLIER> {
     let revision: number;
     const saving = this.store.save(this.agentId, seq, data, this.position.revision, segments);
     this.inFlight = saving;
     try {
       revision = await saving;
     } catch (error) {
-      if (error instanceof CheckpointConflictError && (await this.earlierAttemptLanded(seq))) return again();
+      if (error instanceof CheckpointConflictError && (await this.earlierAttemptLanded(seq))) return LANDED_EARLIER;
       if (!(error instanceof CheckpointConflictError)) this.unconfirmed.push({ seq, data });
       throw error;
     }
@@ -163,8 +166,8 @@ export class CheckpointWriter {
     const seq = this.position.seq + 1;
     const record = JSON.parse(last.data) as CheckpointRecord;
     const failed = { ...record, seq, savedAt: new Date(this.options.now()).toISOString(), status: 'failed', error };
-    const again = async (): Promise<WrittenCheckpoint> => (await this.writeFailure(error))!;
     const segments = { newSegments: [], referencedBytes: last.referencedBytes, recordsFailure: true };
-    return this.save(seq, JSON.stringify(failed), segments, again, this.inboxCursor);
+    const written = await this.save(seq, JSON.stringify(failed), segments, this.inboxCursor);
+    return written === LANDED_EARLIER ? this.writeFailure(error) : written;
   }
 }
