@@ -15,7 +15,8 @@ import {
 } from 'durable-playbooks';
 import { SEGMENT_ENTRIES } from '../../persistence/journal-segments.js';
 import { hostsClosedAfterEach, until } from '../helpers/hosts.js';
-import { natsServerForFile } from '../helpers/nats-client.js';
+import { natsServerForFile, PlainClient } from '../helpers/nats-client.js';
+import { startNatsServer } from '../helpers/nats-server.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const newHost = hostsClosedAfterEach();
@@ -67,8 +68,8 @@ const setups: StoreSetup[] = [
   },
 ];
 
-async function waitingInChild(host: Host, agentId: string): Promise<void> {
-  await until(async () => (await host.checkpoints!.getLatestCheckpoint(agentId))?.status === 'waiting', 20_000, `${agentId} to wait in its child`);
+async function untilWaiting(host: Host, agentId: string): Promise<void> {
+  await until(async () => (await host.checkpoints!.getLatestCheckpoint(agentId))?.status === 'waiting', 20_000, `${agentId} to wait`);
 }
 
 const entryCount = (frame: Frame) => Object.keys(frame.entries).length;
@@ -79,7 +80,7 @@ describe.each(setups)('journal segments ($name store)', (setup) => {
     const first = await newHost({ ...options, playbooks: [Long] });
     stepRuns = 0;
     await first.spawn(Long, { id: 'long' });
-    await waitingInChild(first, 'long');
+    await untilWaiting(first, 'long');
     expect(stepRuns).toBe(OUTER_STEPS + INNER_STEPS);
 
     const store = first.store as CheckpointStore;
@@ -121,18 +122,49 @@ describe('journal segments', () => {
     const host = await newHost({ durability: { storage: 'nats' }, nats: { servers: [nats.server.url], namespace: bucket, bucket }, playbooks: [Long] });
     await expect(nats.client.streamMessages(`KV_${bucket}-segments`)).rejects.toThrow(/stream not found/);
     await host.spawn(Long, { id: 'long' });
-    await waitingInChild(host, 'long');
+    await untilWaiting(host, 'long');
     expect(await nats.client.streamMessages(`KV_${bucket}-segments`)).toBeGreaterThan(0);
     await host.store!.delete('long');
     expect(await nats.client.streamMessages(`KV_${bucket}-segments`)).toBe(0);
     expect(await host.store!.latest('long')).toBeUndefined();
   });
 
+  it('NATS KV: a segment larger than a message is stored in chunks and read back whole', async () => {
+    await using server = await startNatsServer({ maxPayload: 64 * 1024 });
+    let runs = 0;
+    const Big = step('BigResult', async (i: number) => {
+      runs++;
+      return `${i}:${'z'.repeat(2_000)}`; // 64 of them: ~130 KB, two messages' worth
+    });
+    const Wide = playbook('Wide', async () => {
+      const lengths: number[] = [];
+      for (let i = 0; i < 70; i++) lengths.push((await Big(i)).length);
+      return { lengths: lengths.length, message: await receive<string>('go') };
+    });
+    const options = { durability: { storage: 'nats' as const }, nats: { servers: [server.url], namespace: 'wide', bucket: 'wide' }, playbooks: [Wide] };
+    const first = await newHost(options);
+    await first.spawn(Wide, { id: 'wide' });
+    await untilWaiting(first, 'wide');
+    await using client = await PlainClient.connect(server.url);
+    expect(await client.streamMessages('KV_wide-segments')).toBe(1 + 3); // the head and its 3 chunks
+    const record = await first.checkpoints!.getLatestCheckpoint('wide');
+    const journal = record && record.kind !== 'machine' ? record.snapshot.context.journal : undefined;
+    expect(journal && entryCount(journal)).toBe(71);
+    expect(journal?.entries['63']?.value).toBe(`63:${'z'.repeat(2_000)}`);
+    await first.close();
+
+    const second = await newHost(options);
+    const [agent] = (await second.recover()).resumed;
+    await agent!.send('go', 'now');
+    expect(await agent!.result()).toEqual({ lengths: 70, message: 'now' });
+    expect(runs).toBe(70);
+  });
+
   it('a missing segment is a CorruptCheckpointError naming it', async () => {
     await using dir = await tempDir();
     const host = await newHost({ durability: { storagePath: dir.path }, playbooks: [Long] });
     await host.spawn(Long, { id: 'long' });
-    await waitingInChild(host, 'long');
+    await untilWaiting(host, 'long');
     const [first] = await readdir(join(dir.path, 'long', 'segments'));
     await rm(join(dir.path, 'long', 'segments', first!));
     await expect(host.checkpoints!.getLatestCheckpoint('long')).rejects.toMatchObject({
