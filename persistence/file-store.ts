@@ -3,7 +3,7 @@ import { access, link, mkdir, open, readdir, readFile, rename, rm, unlink } from
 import { join, resolve } from 'node:path';
 import { CheckpointConflictError, ensureError } from '../errors.js';
 import { assertCheckpointSize, megabytes, type CheckpointStore, type StoredCheckpoint } from './checkpoint-store.js';
-import { withSegments, type JournalSegment, type SegmentedSave } from './journal-segments.js';
+import { SegmentKeeper, type JournalSegment, type SegmentedSave } from './journal-segments.js';
 
 export interface FileCheckpointStoreOptions {
   /** Directory holding one folder per agent. */
@@ -40,6 +40,10 @@ export class FileCheckpointStore implements CheckpointStore {
   private readonly pruning = new Set<Promise<unknown>>();
   private tempCounter = 0;
   private readonly tempTag = `${process.pid}-${randomBytes(3).toString('hex')}`;
+  private readonly keeper = new SegmentKeeper(
+    (agentId, segments) => this.saveSegments(agentId, segments),
+    (agentId, name) => readOrUndefined(join(this.path, agentId, SEGMENTS_DIR, `${name}.json`)),
+  );
 
   constructor(options: FileCheckpointStoreOptions) {
     this.path = resolve(options.path);
@@ -51,7 +55,7 @@ export class FileCheckpointStore implements CheckpointStore {
   async save(agentId: string, seq: number, data: string, expectedRevision: number | undefined, segments?: SegmentedSave): Promise<number> {
     assertCheckpointSize(agentId, data, this.maxBytes, segments);
     const dir = await this.agentDir(agentId);
-    if (segments?.newSegments.length) await this.saveSegments(dir, segments.newSegments);
+    await this.keeper.save(agentId, segments);
     const temp = join(dir, `.${seq}.${this.tempTag}.${this.tempCounter++}.tmp`);
     const [isLatest] = await Promise.all([this.followsLatest(agentId, expectedRevision), writeTemp(temp, data, this.fsync)]);
     if (!isLatest) {
@@ -79,14 +83,15 @@ export class FileCheckpointStore implements CheckpointStore {
   async load(agentId: string, seq: number): Promise<StoredCheckpoint | undefined> {
     const data = await readOrUndefined(join(this.path, agentId, `${seq}.json`));
     if (data === undefined) return undefined;
-    return withSegments({ agentId, seq, revision: seq, data }, (name) => readOrUndefined(join(this.path, agentId, SEGMENTS_DIR, `${name}.json`)));
+    return this.keeper.splice({ agentId, seq, revision: seq, data });
   }
 
   /**
    * Segments are written like checkpoints (temporary file, fsync, then the name), all before the
    * record that names them. A name is its content's hash, so writing one again changes nothing.
    */
-  private async saveSegments(agentDir: string, segments: JournalSegment[]): Promise<void> {
+  private async saveSegments(agentId: string, segments: JournalSegment[]): Promise<void> {
+    const agentDir = join(this.path, agentId);
     const dir = join(agentDir, SEGMENTS_DIR);
     await mkdir(dir, { recursive: true });
     await Promise.all(
@@ -126,6 +131,7 @@ export class FileCheckpointStore implements CheckpointStore {
   async delete(agentId: string): Promise<void> {
     await rm(join(this.path, agentId), { recursive: true, force: true });
     this.knownDirs.delete(agentId);
+    this.keeper.forget(agentId);
   }
 
   async close(): Promise<void> {

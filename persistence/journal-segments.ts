@@ -117,6 +117,50 @@ function segmentName(data: string): string {
 export const SEGMENT_NAME = /^[A-Za-z0-9_-]{32}$/;
 
 /**
+ * A store's segments, as its save and load paths use them: stores the segments a save carries
+ * unless they are known to be stored already (this store saved them, or read a checkpoint that
+ * names them), so an agent resumed after a restart or a failover does not write its whole
+ * history again with its first checkpoint; splices them back into the checkpoints it reads.
+ */
+export class SegmentKeeper {
+  private readonly known = new Map<string, Set<string>>();
+
+  constructor(
+    private readonly put: (agentId: string, segments: JournalSegment[]) => Promise<void>,
+    private readonly get: (agentId: string, name: string) => Promise<string | undefined>,
+  ) {}
+
+  async save(agentId: string, save: SegmentedSave | undefined): Promise<void> {
+    if (!save?.newSegments.length) return;
+    const known = this.known.get(agentId);
+    const unknown = known ? save.newSegments.filter((segment) => !known.has(segment.name)) : save.newSegments;
+    if (unknown.length > 0) await this.put(agentId, unknown);
+    this.remember(agentId, unknown.map((segment) => segment.name));
+  }
+
+  async splice(stored: StoredCheckpoint): Promise<StoredCheckpoint> {
+    const names: string[] = [];
+    const whole = await withSegments(stored, (name) => {
+      names.push(name);
+      return this.get(stored.agentId, name);
+    });
+    this.remember(stored.agentId, names);
+    return whole;
+  }
+
+  forget(agentId: string): void {
+    this.known.delete(agentId);
+  }
+
+  private remember(agentId: string, names: string[]): void {
+    if (names.length === 0) return;
+    const known = this.known.get(agentId) ?? new Set<string>();
+    for (const name of names) known.add(name);
+    this.known.set(agentId, known);
+  }
+}
+
+/**
  * A stored checkpoint with its journal segments spliced back into its frames: `data` becomes the
  * whole record, `storedData` keeps what the store holds. Records without segments are returned as they are.
  */

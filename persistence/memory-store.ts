@@ -1,6 +1,6 @@
 import { CheckpointConflictError } from '../errors.js';
 import { assertCheckpointSize, megabytes, type CheckpointStore, type StoredCheckpoint } from './checkpoint-store.js';
-import { withSegments, type SegmentedSave } from './journal-segments.js';
+import { SegmentKeeper, type SegmentedSave } from './journal-segments.js';
 
 export interface MemoryCheckpointStoreOptions {
   /** Checkpoints kept per agent. Default 10. */
@@ -15,6 +15,14 @@ export class MemoryCheckpointStore implements CheckpointStore {
   readonly keepsSegments = true;
   private readonly agents = new Map<string, Map<number, string>>();
   private readonly segments = new Map<string, Map<string, string>>();
+  private readonly keeper = new SegmentKeeper(
+    async (agentId, segments) => {
+      const kept = this.segments.get(agentId) ?? new Map<string, string>();
+      for (const segment of segments) kept.set(segment.name, segment.data);
+      this.segments.set(agentId, kept);
+    },
+    async (agentId, name) => this.segments.get(agentId)?.get(name),
+  );
   private readonly keepLastN: number;
   private readonly maxBytes: number;
 
@@ -25,11 +33,7 @@ export class MemoryCheckpointStore implements CheckpointStore {
 
   async save(agentId: string, seq: number, data: string, expectedRevision: number | undefined, segments?: SegmentedSave): Promise<number> {
     assertCheckpointSize(agentId, data, this.maxBytes, segments);
-    for (const segment of segments?.newSegments ?? []) {
-      const kept = this.segments.get(agentId) ?? new Map<string, string>();
-      kept.set(segment.name, segment.data);
-      this.segments.set(agentId, kept);
-    }
+    await this.keeper.save(agentId, segments);
     const checkpoints = this.agents.get(agentId) ?? new Map<number, string>();
     const latest = latestSeq(checkpoints);
     if ((latest ?? undefined) !== expectedRevision || checkpoints.has(seq)) {
@@ -50,7 +54,7 @@ export class MemoryCheckpointStore implements CheckpointStore {
   async load(agentId: string, seq: number): Promise<StoredCheckpoint | undefined> {
     const data = this.agents.get(agentId)?.get(seq);
     if (data === undefined) return undefined;
-    return withSegments({ agentId, seq, revision: seq, data }, async (name) => this.segments.get(agentId)?.get(name));
+    return this.keeper.splice({ agentId, seq, revision: seq, data });
   }
 
   async history(agentId: string): Promise<number[]> {
@@ -71,6 +75,7 @@ export class MemoryCheckpointStore implements CheckpointStore {
   async delete(agentId: string): Promise<void> {
     this.agents.delete(agentId);
     this.segments.delete(agentId);
+    this.keeper.forget(agentId);
   }
 
   /** Replaces a stored checkpoint's bytes: lets tests corrupt a checkpoint. */

@@ -5,7 +5,7 @@ import { nuid, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { JetStreamReplyError, ReplyMux } from '../messaging/reply-mux.js';
 import { CheckpointConflictError, CorruptCheckpointError, ensureError } from '../errors.js';
 import { assertCheckpointSize, megabytes, type CheckpointStore, type StoredCheckpoint } from './checkpoint-store.js';
-import { withSegments, type JournalSegment, type SegmentedSave } from './journal-segments.js';
+import { SegmentKeeper, type JournalSegment, type SegmentedSave } from './journal-segments.js';
 
 export interface NatsKvCheckpointStoreOptions {
   /** An open connection; the store does not close it. */
@@ -59,6 +59,12 @@ export class NatsKvCheckpointStore implements CheckpointStore {
   readonly kind = 'nats';
   readonly keepsSegments: boolean;
   private segmentsBucket: Promise<unknown> | undefined;
+  private readonly keeper = new SegmentKeeper(
+    async (agentId, segments) => {
+      await Promise.all(segments.map((segment) => this.saveSegment(agentId, segment)));
+    },
+    (agentId, name) => this.loadSegment(agentId, name),
+  );
   private readonly pruning = new Set<Promise<unknown>>();
   /** Large checkpoints this process wrote, by agent: deleted once they leave the history. */
   private readonly largeObjects = new Map<string, { seq: number; name: string }[]>();
@@ -109,7 +115,7 @@ export class NatsKvCheckpointStore implements CheckpointStore {
 
   async save(agentId: string, seq: number, data: string, expectedRevision: number | undefined, segments?: SegmentedSave): Promise<number> {
     assertCheckpointSize(agentId, data, this.maxBytes, segments);
-    if (segments?.newSegments.length) await Promise.all(segments.newSegments.map((segment) => this.saveSegment(agentId, segment)));
+    await this.keeper.save(agentId, segments);
     let value = data;
     let large: LargeSnapshotRef | undefined;
     if (data.length > this.inlineLimit / 3 && Buffer.byteLength(data) > this.inlineLimit) {
@@ -171,6 +177,7 @@ export class NatsKvCheckpointStore implements CheckpointStore {
     // A stream purge by subject leaves no delete marker behind (kv.purge would), so the key
     // disappears from listAgents too.
     await this.jsm.streams.purge(`KV_${this.bucket}`, { filter: `$KV.${this.bucket}.${agentId}` });
+    this.keeper.forget(agentId);
     await this.jsm.streams.purge(this.segmentsStream, { filter: `${this.segmentSubject(agentId)}.>` }).catch((error: unknown) => {
       if (!isStreamNotFound(error)) throw error; // no agent has needed segments yet
     });
@@ -249,13 +256,12 @@ export class NatsKvCheckpointStore implements CheckpointStore {
   private async toStored(agentId: string, entry: StoredEntry): Promise<StoredCheckpoint> {
     const seq = seqOf(entry.value);
     const ref = largeRefOf(entry.value);
-    const loadSegment = (name: string) => this.loadSegment(agentId, name);
-    if (!ref) return withSegments({ agentId, seq, revision: entry.revision, data: decoder.decode(entry.value) }, loadSegment);
+    if (!ref) return this.keeper.splice({ agentId, seq, revision: entry.revision, data: decoder.decode(entry.value) });
     const blob = await this.objects.getBlob(ref.name);
     if (!blob) {
       throw new CorruptCheckpointError(agentId, seq, `its snapshot object "${ref.name}" is missing from object store ${ref.objectStore}`);
     }
-    return withSegments({ agentId, seq, revision: entry.revision, data: decoder.decode(blob) }, loadSegment);
+    return this.keeper.splice({ agentId, seq, revision: entry.revision, data: decoder.decode(blob) });
   }
 
   private dropLargeObjectsBefore(agentId: string, oldestKept: number): void {

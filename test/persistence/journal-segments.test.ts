@@ -1,4 +1,5 @@
 import { readdir, rm } from 'node:fs/promises';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -127,6 +128,25 @@ describe('journal segments', () => {
     await host.store!.delete('long');
     expect(await nats.client.streamMessages(`KV_${bucket}-segments`)).toBe(0);
     expect(await host.store!.latest('long')).toBeUndefined();
+  });
+
+  it('NATS KV: an agent resumed on another host does not write its sealed segments again', async () => {
+    const bucket = 'segments-resume';
+    const options = { durability: { storage: 'nats' as const }, nats: { servers: [nats.server.url], namespace: bucket, bucket }, playbooks: [Long] };
+    const first = await newHost(options);
+    await first.spawn(Long, { id: 'long' });
+    await untilWaiting(first, 'long');
+    // Every put, even of a key already there, takes a new stream sequence.
+    const puts = async () => (await (await jetstreamManager(nats.client.nc)).streams.info(`KV_${bucket}-segments`)).state.last_seq;
+    // The child's blocks have the same entries as the root's first ones: same names, not written again.
+    expect(await puts()).toBe(Math.floor(OUTER_STEPS / SEGMENT_ENTRIES));
+    await first.close();
+
+    const second = await newHost(options);
+    const [agent] = (await second.recover()).resumed;
+    await agent!.send('go', 'now');
+    expect(await agent!.result()).toEqual(EXPECTED);
+    expect(await puts()).toBe(Math.floor(OUTER_STEPS / SEGMENT_ENTRIES));
   });
 
   it('NATS KV: a segment larger than a message is stored in chunks and read back whole', async () => {
