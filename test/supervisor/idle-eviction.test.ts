@@ -1,18 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { playbook, receive, sleep, step } from 'durable-playbooks';
 import { hostsClosedAfterEach, until } from '../helpers/hosts.js';
-import { PlainClient } from '../helpers/nats-client.js';
-import { startNatsServer, type NatsServer } from '../helpers/nats-server.js';
+import { natsServerForFile, PlainClient } from '../helpers/nats-client.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const newHost = hostsClosedAfterEach();
-let server: NatsServer;
-beforeAll(async () => {
-  server = await startNatsServer();
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const shared = natsServerForFile();
 
 let prepared = 0;
 const Prepare = step('Prepare', async (n: number) => {
@@ -50,13 +43,13 @@ describe('idle agents are let go of from memory', () => {
   it('a message on NATS wakes a parked agent', async () => {
     const host = await newHost({
       durability: { storage: 'nats' },
-      nats: { servers: [server.url], namespace: 'idle', bucket: 'cp-idle' },
+      nats: { servers: [shared.server.url], namespace: 'idle', bucket: 'cp-idle' },
       supervisor: { idleEvictionSeconds: 0.1 },
       playbooks: [Waiter],
     });
     const agent = await host.spawn(Waiter, { id: 'napper', input: 5 });
     await until(() => host.evictedCount === 1, 10_000, 'the agent to be parked');
-    await using client = await PlainClient.connect(server.url);
+    await using client = await PlainClient.connect(shared.server.url);
     await client.jsPublish('playbooks.idle.agent.napper.inbox', { type: 'go', payload: 1 });
     expect(await agent.result()).toBe(11);
   });

@@ -1,16 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { playbook, receive, type Host } from 'durable-playbooks';
+import { natsServerForFile } from '../helpers/nats-client.js';
 import { hostsClosedAfterEach, until } from '../helpers/hosts.js';
-import { startNatsServer, type NatsServer } from '../helpers/nats-server.js';
+import { startNatsServer } from '../helpers/nats-server.js';
 
 const newHost = hostsClosedAfterEach();
-let server: NatsServer;
-beforeAll(async () => {
-  server = await startNatsServer();
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const shared = natsServerForFile();
 
 const Idle = playbook('Idle', async () => receive('never'));
 
@@ -18,7 +13,7 @@ async function hostNamed(hostId: string): Promise<{ host: Host; url: string }> {
   const host = await newHost({
     hostId,
     durability: { storage: 'nats' },
-    nats: { servers: [server.url], namespace: 'fleet', bucket: 'cp-fleet' },
+    nats: { servers: [shared.server.url], namespace: 'fleet', bucket: 'cp-fleet' },
     dashboard: { port: 0 },
     playbooks: [Idle],
   });

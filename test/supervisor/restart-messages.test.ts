@@ -1,16 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MemoryCheckpointStore, playbook, receive, step, type HostOptions } from 'durable-playbooks';
+import { natsServerForFile } from '../helpers/nats-client.js';
 import { hostsClosedAfterEach } from '../helpers/hosts.js';
-import { startNatsServer, type NatsServer } from '../helpers/nats-server.js';
 
 const newHost = hostsClosedAfterEach();
-let server: NatsServer;
-beforeAll(async () => {
-  server = await startNatsServer();
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const shared = natsServerForFile();
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Receives three numbers; handling the first one crashes once (after `workMs`). */
@@ -35,7 +29,7 @@ function consumer() {
   });
 }
 
-const nats = (ns: string): HostOptions => ({ durability: { storage: 'nats' }, nats: { servers: [server.url], namespace: ns, bucket: `cp-${ns}` } });
+const nats = (ns: string): HostOptions => ({ durability: { storage: 'nats' }, nats: { servers: [shared.server.url], namespace: ns, bucket: `cp-${ns}` } });
 
 describe('messages around a supervisor restart', () => {
   it.each([
