@@ -272,10 +272,13 @@ export const AgentState = {
 export type AgentState = (typeof AgentState)[keyof typeof AgentState];
 
 export function stateOf(snapshot: AgentSnapshot): AgentState {
-  if (snapshot.matches({ active: 'waiting' })) return AgentState.Waiting;
-  if (snapshot.matches('active')) return AgentState.Running;
-  if (snapshot.matches('completed')) return AgentState.Completed;
-  if (snapshot.matches('failed')) return AgentState.Failed;
+  // Read straight from the state value: `snapshot.matches` builds state values to compare
+  // (an eighth of all the memory a 3-step workflow allocated), and this runs several times
+  // per checkpoint. The value is "completed", "failed", "stopped" or { active: <substate> }.
+  const value = snapshot.value as string | { active?: unknown };
+  if (typeof value === 'object') return value.active === 'waiting' ? AgentState.Waiting : AgentState.Running;
+  if (value === 'completed') return AgentState.Completed;
+  if (value === 'failed') return AgentState.Failed;
   return AgentState.Stopped;
 }
 

@@ -31,7 +31,7 @@ import type { PlaybookDefinition } from './definitions.js';
 import type { AgentEventBody } from './events.js';
 import type { AgentStatus, RunningAgent } from './running-agent.js';
 import { AgentInbox, type InboxChannel, type InboxMessageBody, type InboxSink } from '../messaging/agent-inbox.js';
-import { callStack, findEntry, findFrame, pendingWaits, sortedPositions, type CallSite, type JournalEntry } from './journal.js';
+import { callStack, findEntry, findFrame, frameExtent, pendingWaits, type CallSite, type JournalEntry } from './journal.js';
 import { deserializeError, serializeError, toJournalValue, type SerializedError } from './serialize.js';
 
 export interface AgentRuntimeOptions {
@@ -386,8 +386,9 @@ export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink {
   /** Checks, as a frame returns, that replay used every call its journal recorded. */
   frameReplayedFully(cursor: FrameCursor): boolean {
     const frame = findFrame(this.context.journal, cursor.path);
-    const leftover = frame && sortedPositions(frame).find((p) => p >= cursor.next);
-    if (leftover === undefined || !frame) return true;
+    if (!frame || frameExtent(frame) <= cursor.next) return true;
+    let leftover = cursor.next; // the first recorded position at or after it (one exists, below the extent)
+    while (!frame.entries[leftover]) leftover++;
     const entry = frame.entries[leftover]!;
     this.failNonDeterministic(
       { frame: cursor.path, position: leftover },
