@@ -30,21 +30,26 @@ const INPUT_MARK_JSON = JSON.stringify(INPUT_MARK);
 
 interface RecordShape {
   kind?: string;
-  snapshot?: { context?: unknown };
+  snapshot?: unknown;
 }
 
 export function stringifyCheckpoint(record: RecordShape, segmenter?: JournalSegmenter): string {
-  const context = record.snapshot?.context as { journal?: unknown; input?: unknown } | undefined;
+  if (record.kind === 'machine' || record.snapshot === undefined) return JSON.stringify(record);
+  const { snapshot, ...envelope } = record;
+  const head = JSON.stringify(envelope);
+  return `${head.slice(0, -1)}${head.length > 2 ? ',' : ''}"snapshot":${stringifySnapshot(snapshot, 'playbook', segmenter)}}`;
+}
+
+/** The JSON of a checkpoint's `snapshot` (exactly JSON.stringify's, without a segmenter). */
+export function stringifySnapshot(snapshot: unknown, kind: 'playbook' | 'machine', segmenter?: JournalSegmenter): string {
+  const context = (snapshot as { context?: { journal?: unknown; input?: unknown } }).context;
   const journal = context?.journal;
-  if (record.kind === 'machine' || typeof journal !== 'object' || journal === null) return JSON.stringify(record);
+  if (kind === 'machine' || typeof journal !== 'object' || journal === null) return JSON.stringify(snapshot);
   segmenter?.begin();
   const input = context!.input;
   const cachedInput = typeof input === 'object' && input !== null;
-  // Spreading keeps each key where it was, so the output matches JSON.stringify(record).
-  const shell = {
-    ...record,
-    snapshot: { ...record.snapshot, context: { ...context!, journal: JOURNAL_MARK, ...(cachedInput ? { input: INPUT_MARK } : {}) } },
-  };
+  // Spreading keeps each key where it was, so the output matches JSON.stringify(snapshot).
+  const shell = { ...(snapshot as object), context: { ...context!, journal: JOURNAL_MARK, ...(cachedInput ? { input: INPUT_MARK } : {}) } };
   let json = replaceMark(JSON.stringify(shell), JOURNAL_MARK_JSON, stringifyFrame(journal as Frame, segmenter));
   if (cachedInput) json = replaceMark(json, INPUT_MARK_JSON, cached(input));
   return json;

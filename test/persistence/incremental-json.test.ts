@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
 import { agentMachine } from '../../actors/agent-machine.js';
 import { persistedSnapshot } from '../../actors/persisted-snapshot.js';
-import { encodeCheckpoint, type CheckpointRecord } from '../../persistence/envelope.js';
+import { CheckpointWriter } from '../../persistence/checkpoint-writer.js';
+import { CHECKPOINT_FORMAT, encodeCheckpoint, type CheckpointRecord } from '../../persistence/envelope.js';
+import { MemoryCheckpointStore } from '../../persistence/memory-store.js';
 import { JournalSegmenter, SEGMENT_ENTRIES, withSegments } from '../../persistence/journal-segments.js';
 
 /** The incremental encoder must produce exactly what JSON.stringify does, checkpoint after checkpoint. */
@@ -85,5 +87,47 @@ describe('incremental checkpoint JSON', () => {
       snapshot: { status: 'active', value: 'idle', context: { journal: [1, 2], frame: 'f', input: { a: [1] } } },
     } as CheckpointRecord;
     expect(encodeCheckpoint(record)).toBe(JSON.stringify(record));
+  });
+
+  it("a writer's record is JSON.stringify of its CheckpointRecord, field for field", async () => {
+    const actor = createActor(agentMachine, { input: { agentId: 'w', playbook: 'P', input: { n: [1] } } }).start();
+    actor.send({ type: 'STEP.DONE', at: { frame: [], position: 0 }, name: 'A', value: 'é"' });
+    const playbookSnapshot = persistedSnapshot(actor.getSnapshot());
+    const machineSnapshot = { status: 'active' as const, value: 'idle', context: { journal: [1], input: { a: 1 } } };
+    const savedAt = '2026-01-01T00:00:00.000Z';
+    const store = new MemoryCheckpointStore();
+    const cases = [
+      { agentId: 'w1', kind: undefined, playbook: { name: 'P', version: undefined }, owner: undefined, supervision: undefined, snapshot: playbookSnapshot },
+      {
+        agentId: 'w2',
+        kind: 'machine' as const,
+        playbook: { name: 'M "quoted"', version: '2.0' },
+        owner: 'host-1',
+        supervision: { supervisor: 'root', restart: 'permanent' as const },
+        snapshot: machineSnapshot,
+      },
+    ];
+    for (const { agentId, kind, playbook, owner, supervision, snapshot } of cases) {
+      const writer = new CheckpointWriter({ store, agentId, kind, playbook, owner, supervision, now: () => Date.parse(savedAt) });
+      const error = { name: 'Error', message: 'no', code: 'X' };
+      await writer.write(snapshot, 'running');
+      await writer.write(snapshot, 'failed', error, 7);
+      const expected = (seq: number, extra: object) =>
+        JSON.stringify({
+          format: CHECKPOINT_FORMAT,
+          ...(kind ? { kind } : {}),
+          agentId,
+          seq,
+          playbook: playbook.name,
+          ...(playbook.version === undefined ? {} : { playbookVersion: playbook.version }),
+          savedAt,
+          ...extra,
+          ...(owner === undefined ? {} : { owner }),
+          ...(supervision === undefined ? {} : { supervision }),
+          snapshot,
+        });
+      expect((await store.load(agentId, 1))!.data).toBe(expected(1, { status: 'running' }));
+      expect((await store.load(agentId, 2))!.data).toBe(expected(2, { status: 'failed', error, inboxCursor: 7 }));
+    }
   });
 });
