@@ -1,7 +1,11 @@
+import { execFileSync } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createHost, ErrorCode, playbook } from 'durable-playbooks';
 import { silentLogger } from '../helpers/hosts.js';
 import { startNatsServer } from '../helpers/nats-server.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 describe('NATS connection settings', () => {
   it('authenticates with user and password, and names the servers when it cannot connect', async () => {
@@ -26,6 +30,31 @@ describe('NATS connection settings', () => {
     });
     expect(await (await host.spawn(playbook('Tokened', async () => 'ok'))).result()).toBe('ok');
     await host.close();
+  });
+
+  it('connects over mutual TLS with the [nats] tls_ca_file, tls_cert_file and tls_key_file', async () => {
+    await using dir = await tempDir();
+    const file = (name: string) => join(dir.path, name);
+    const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir.path, stdio: 'pipe' });
+    openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca-key.pem', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=test-ca');
+    await writeFile(file('server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+    for (const [name, cn, ext] of [['server', '127.0.0.1', ['-extfile', 'server.ext']], ['client', 'agent-host', []]] as const) {
+      openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}-key.pem`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
+      openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-out', `${name}.pem`, '-days', '1', ...ext);
+    }
+    await using server = await startNatsServer({
+      extraConfig: `tls { cert_file: "${file('server.pem')}", key_file: "${file('server-key.pem')}", ca_file: "${file('ca.pem')}", verify: true }`,
+    });
+    const nats = { servers: [server.url], namespace: 'tls', bucket: 'cp-tls', tlsCaFile: file('ca.pem') };
+    const host = await createHost({
+      durability: { storage: 'nats' },
+      nats: { ...nats, tlsCertFile: file('client.pem'), tlsKeyFile: file('client-key.pem') },
+      logger: silentLogger,
+    });
+    expect(await (await host.spawn(playbook('OverTls', async () => 'sealed'))).result()).toBe('sealed');
+    await host.close();
+    // The server asks for a client certificate: without one, no connection.
+    await expect(createHost({ durability: { storage: 'nats' }, nats, logger: silentLogger })).rejects.toThrow(/cannot connect to NATS/);
   });
 
   it('fails fast, naming the servers, when no NATS server answers', async () => {
