@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { frameExtent, type Frame, type JournalEntry } from '../actors/journal.js';
-import type { JournalSegmenter } from './journal-segments.js';
+import type { JournalSegmenter, SealedFrame } from './journal-segments.js';
 
 /**
  * JSON of a checkpoint record that does not encode again what did not change since the last
@@ -67,26 +67,31 @@ function stringifyFrame(frame: Frame, segmenter: JournalSegmenter | undefined): 
     const v = frame[key as keyof Frame];
     if (v === undefined) continue;
     if (key === 'entries' && sealed && sealed.names.length > 0) out += `${out.length > 1 ? ',' : ''}"segments":${JSON.stringify(sealed.names)}`;
-    const json = key === 'entries' ? stringifyEntries(frame, sealed?.from, segmenter) : JSON.stringify(v);
+    const json = key === 'entries' ? stringifyEntries(frame, sealed, segmenter) : JSON.stringify(v);
     out += `${out.length > 1 ? ',' : ''}${JSON.stringify(key)}:${json}`;
   }
   return `${out}}`;
 }
 
-/** The entries from position `from` on (all of them without a segmenter). */
-function stringifyEntries(frame: Frame, from: number | undefined, segmenter: JournalSegmenter | undefined): string {
+/** The entries not sealed in segments (all of them without a segmenter). */
+function stringifyEntries(frame: Frame, sealed: SealedFrame | undefined, segmenter: JournalSegmenter | undefined): string {
   const entries = frame.entries;
   let out = '{';
-  if (from === undefined) {
+  const add = (position: number | string, entry: JournalEntry) => {
     // Positions are the runtime's own non-negative integers: nothing in them needs escaping.
-    for (const position in entries) out += `${out.length > 1 ? ',"' : '"'}${position}":${stringifyEntry(entries[position]!, segmenter)}`;
+    out += `${out.length > 1 ? ',"' : '"'}${position}":${stringifyEntry(entry, segmenter)}`;
+  };
+  if (!sealed) {
+    for (const position in entries) add(position, entries[position]!);
   } else {
-    // Walks only the unsealed tail, not the whole frame.
-    const extent = frameExtent(frame);
-    for (let position = from; position < extent; position++) {
+    // Walks only what is inline: the positions left out of sealed blocks, then the unsealed tail.
+    const addIfRecorded = (position: number) => {
       const entry = entries[position];
-      if (entry) out += `${out.length > 1 ? ',"' : '"'}${position}":${stringifyEntry(entry, segmenter)}`;
-    }
+      if (entry) add(position, entry);
+    };
+    sealed.open.forEach(addIfRecorded);
+    const extent = frameExtent(frame);
+    for (let position = sealed.from; position < extent; position++) addIfRecorded(position);
   }
   return `${out}}`;
 }

@@ -7,7 +7,8 @@ import type { StoredCheckpoint } from './checkpoint-store.js';
  * Journal segments: how a checkpoint's cost stays flat as an agent's history grows.
  *
  * A frame's entries are cut into blocks of `SEGMENT_ENTRIES` positions. Once every entry of a
- * block is final (done, with no open child frame) the block is *sealed*: its JSON is stored
+ * block is final (done, with no open child frame) the block is *sealed* (see `sealed` for blocks
+ * with a long-lived open call): its JSON is stored
  * once, apart, under a name derived from its content, and the checkpoints that follow carry
  * only that name, in the frame's `segments` list, instead of the block's entries:
  *
@@ -39,12 +40,18 @@ export interface SegmentedSave {
   recordsFailure?: boolean;
 }
 
-const NOTHING_SEALED = { names: [] as string[], from: 0 };
-
-interface FrameSegments {
-  /** Positions below this are sealed. */
-  sealedTo: number;
+/** What a frame's encoding needs: its segment names, and which of its positions are still inline. */
+export interface SealedFrame {
   names: string[];
+  /** Positions from here on are inline. */
+  from: number;
+  /** Positions below `from` left out of their block (they were still open when it was sealed): inline too. */
+  open: number[];
+}
+
+const NOTHING_SEALED: SealedFrame = { names: [], from: 0, open: [] };
+
+interface FrameSegments extends SealedFrame {
   bytes: number;
 }
 
@@ -64,26 +71,34 @@ export class JournalSegmenter {
     this.referenced = 0;
   }
 
-  /** Seals what can be sealed in `frame`; returns its segment names and the first position still inline. */
-  sealed(frame: Frame, entryJson: (entry: JournalEntry) => string): { names: string[]; from: number } {
+  /**
+   * Seals what can be sealed in `frame`. A block is sealed once all its entries are final, or,
+   * failing that, once a whole further block has been recorded after it: the calls still open
+   * in it are long-lived (a `receive` raced against a loop, say), so they stay inline and the
+   * rest of the block is sealed without them.
+   */
+  sealed(frame: Frame, entryJson: (entry: JournalEntry) => string): SealedFrame {
     const extent = frameExtent(frame);
     let state = this.frames?.get(frame);
     if (!state) {
       if (extent < SEGMENT_ENTRIES) return NOTHING_SEALED; // most frames: nothing to remember
-      state = { sealedTo: 0, names: [], bytes: 0 };
+      state = { from: 0, names: [], open: [], bytes: 0 };
       (this.frames ??= new WeakMap()).set(frame, state);
     }
-    while (state.sealedTo + SEGMENT_ENTRIES <= extent) {
-      const data = finalBlock(frame, state.sealedTo, entryJson);
-      if (data === undefined) break;
-      const segment = { name: segmentName(data), data };
-      this.unsaved.push(segment);
-      state.names.push(segment.name);
-      state.bytes += Buffer.byteLength(data);
-      state.sealedTo += SEGMENT_ENTRIES;
+    while (state.from + SEGMENT_ENTRIES <= extent) {
+      const block = sealBlock(frame, state.from, entryJson, state.from + 2 * SEGMENT_ENTRIES <= extent);
+      if (!block) break;
+      if (block.data) {
+        const segment = { name: segmentName(block.data), data: block.data };
+        this.unsaved.push(segment);
+        state.names.push(segment.name);
+        state.bytes += Buffer.byteLength(block.data);
+      }
+      state.open.push(...block.open);
+      state.from += SEGMENT_ENTRIES;
     }
     this.referenced += state.bytes;
-    return { names: state.names, from: state.sealedTo };
+    return state;
   }
 
   /** What the record being saved needs stored with it; `undefined` when it names no segment. */
@@ -98,15 +113,25 @@ export class JournalSegmenter {
   }
 }
 
-/** The block's members, if all its positions hold final entries. */
-function finalBlock(frame: Frame, from: number, entryJson: (entry: JournalEntry) => string): string | undefined {
+/**
+ * The members of the block's final entries, and the positions left out (not recorded yet, still
+ * waiting, or an open child call) — `undefined` if some are left out and `leaveOpen` is false.
+ */
+function sealBlock(
+  frame: Frame,
+  from: number,
+  entryJson: (entry: JournalEntry) => string,
+  leaveOpen: boolean,
+): { data: string; open: number[] } | undefined {
   let data = '';
+  const open: number[] = [];
   for (let position = from; position < from + SEGMENT_ENTRIES; position++) {
     const entry = frame.entries[position];
-    if (!entry?.done || entry.frame) return undefined;
-    data += `${position > from ? ',' : ''}"${position}":${entryJson(entry)}`;
+    if (entry?.done && !entry.frame) data += `${data ? ',' : ''}"${position}":${entryJson(entry)}`;
+    else if (leaveOpen) open.push(position);
+    else return undefined;
   }
-  return data;
+  return { data, open };
 }
 
 function segmentName(data: string): string {

@@ -75,6 +75,39 @@ describe('incremental checkpoint JSON', () => {
     expect(JSON.stringify(recordNow()).length).toBeGreaterThan(1_000 * 80);
   });
 
+  it('with journal segments and a call left open in a sealed block: splicing still gives JSON.stringify', async () => {
+    const actor = createActor(agentMachine, { input: { agentId: 'a', playbook: 'P', input: 1 } }).start();
+    const segmenter = new JournalSegmenter();
+    const stored = new Map<string, string>();
+    const check = async () => {
+      const record: CheckpointRecord = {
+        format: 2,
+        agentId: 'a',
+        seq: 1,
+        playbook: 'P',
+        savedAt: '2026-01-01T00:00:00.000Z',
+        status: 'running',
+        snapshot: persistedSnapshot(actor.getSnapshot()),
+      };
+      const data = encodeCheckpoint(record, segmenter);
+      const save = segmenter.pending();
+      for (const segment of save?.newSegments ?? []) stored.set(segment.name, segment.data);
+      if (save) segmenter.stored(save);
+      expect((await withSegments({ agentId: 'a', seq: 1, revision: 1, data }, async (name) => stored.get(name))).data).toBe(JSON.stringify(record));
+      return JSON.parse(data).snapshot.context.journal;
+    };
+    actor.send({ type: 'RECEIVE.WAIT', at: { frame: [], position: 0 }, messageType: 'go', until: 9 });
+    for (let position = 1; position <= 3 * SEGMENT_ENTRIES; position++) {
+      actor.send({ type: 'STEP.DONE', at: { frame: [], position }, name: 'S', value: position });
+      if (position % 50 === 0) await check();
+    }
+    const open = await check();
+    expect(open.segments).toHaveLength(3);
+    expect(open.entries['0']).toEqual({ kind: 'receive', name: 'go', until: 9 });
+    actor.send({ type: 'RECEIVE.TIMEOUT', at: { frame: [], position: 0 } });
+    expect((await check()).entries['0']).toEqual({ kind: 'receive', name: 'go', done: true, timedOut: true });
+  });
+
   it("encodes a plain machine's context as it is, whatever its keys are called", () => {
     const record = {
       format: 2,

@@ -118,6 +118,41 @@ describe.each(setups)('journal segments ($name store)', (setup) => {
 });
 
 describe('journal segments', () => {
+  it('seals a block around a call that stays open (a receive raced against a loop): that call stays inline', async () => {
+    let runs = 0;
+    const Tick = step('RacedTick', async (i: number) => {
+      runs++;
+      return i;
+    });
+    const Raced = playbook('Raced', async () => {
+      const stop = receive<string>('stop'); // position 0: open the whole time the loop runs
+      let sum = 0;
+      for (let i = 0; i < 200; i++) sum += await Tick(i);
+      return { sum, stop: await stop };
+    });
+    const store = new MemoryCheckpointStore();
+    const first = await newHost({ store, playbooks: [Raced] });
+    await first.spawn(Raced, { id: 'raced' });
+    // (Its state says running: the steps moved it on from the receive's wait.)
+    await until(async () => (await store.latest('raced'))?.data.includes('"200":') ?? false, 20_000, 'the last step to be checkpointed');
+    const latest = (await store.latest('raced'))!;
+    const root = JSON.parse(latest.storedData!).snapshot.context.journal;
+    expect(root.segments).toHaveLength(3); // blocks 0–63 (without position 0), 64–127 and 128–191
+    expect(root.entries['0']).toEqual({ kind: 'receive', name: 'stop' });
+    expect(Object.keys(root.entries)).toEqual(['0', ...Array.from({ length: 9 }, (_, i) => String(192 + i))]);
+    await first.close();
+
+    const second = await newHost({ store, playbooks: [Raced] });
+    const [agent] = (await second.recover()).resumed;
+    await agent!.send('stop', 'now');
+    expect(await agent!.result()).toEqual({ sum: (200 * 199) / 2, stop: 'now' });
+    expect(runs).toBe(200);
+    const done = decodeCheckpoint((await store.latest('raced'))!);
+    const journal = done.kind !== 'machine' ? done.snapshot.context.journal : undefined;
+    expect(journal?.entries['0']).toMatchObject({ kind: 'receive', done: true, value: 'now' });
+    expect(journal && entryCount(journal)).toBe(201);
+  });
+
   it('NATS KV: the segments bucket is made on first use, and deleting the agent removes its segments', async () => {
     const bucket = 'segments-delete';
     const host = await newHost({ durability: { storage: 'nats' }, nats: { servers: [nats.server.url], namespace: bucket, bucket }, playbooks: [Long] });
