@@ -90,16 +90,21 @@ export class CheckpointWriter {
     error?: SerializedError,
     inboxCursor = this.inboxCursor,
   ): Promise<WrittenCheckpoint> {
-    const seq = this.position.seq + 1;
     // The record's JSON, field by field in the order of CheckpointRecord (tests check it equals
     // JSON.stringify of the record): the fields that never change for this writer are encoded once.
     const { head, middle, tail } = (this.envelope ??= envelopeParts(this.agentId, this.options));
-    let data = `${head}${seq}${middle}${new Date(this.options.now()).toISOString()}","status":"${status}"`;
-    if (error) data += `,"error":${JSON.stringify(error)}`;
-    if (inboxCursor > 0) data += `,"inboxCursor":${inboxCursor}`;
-    data += `${tail}${stringifySnapshot(snapshot, this.options.kind ?? 'playbook', this.segmenter)}}`;
-    const written = await this.save(seq, data, this.segmenter?.pending(), inboxCursor);
-    return written === LANDED_EARLIER ? this.write(snapshot, status, error, inboxCursor) : written;
+    let afterSeq = `${middle}${new Date(this.options.now()).toISOString()}","status":"${status}"`;
+    if (error) afterSeq += `,"error":${JSON.stringify(error)}`;
+    if (inboxCursor > 0) afterSeq += `,"inboxCursor":${inboxCursor}`;
+    afterSeq += `${tail}${stringifySnapshot(snapshot, this.options.kind ?? 'playbook', this.segmenter)}}`;
+    const segments = this.segmenter?.pending();
+    for (;;) {
+      // Encoded once, now: the journal is updated in place, so encoding the snapshot again after
+      // an await could mix a newer journal with this snapshot's inbox.
+      const seq = this.position.seq + 1;
+      const written = await this.save(seq, `${head}${seq}${afterSeq}`, segments, inboxCursor);
+      if (written !== LANDED_EARLIER) return written;
+    }
   }
 
   /** Saves checkpoint `seq`; `LANDED_EARLIER` when an earlier attempt at it turns out stored (write the next one). */
