@@ -3,6 +3,7 @@ import { createActor } from 'xstate';
 import { agentMachine } from '../../actors/agent-machine.js';
 import { persistedSnapshot } from '../../actors/persisted-snapshot.js';
 import { CheckpointWriter } from '../../persistence/checkpoint-writer.js';
+import type { Frame } from '../../actors/journal.js';
 import { CHECKPOINT_FORMAT, encodeCheckpoint, type CheckpointRecord } from '../../persistence/envelope.js';
 import { MemoryCheckpointStore } from '../../persistence/memory-store.js';
 import { JournalSegmenter, SEGMENT_ENTRIES, withSegments } from '../../persistence/journal-segments.js';
@@ -43,7 +44,12 @@ describe('incremental checkpoint JSON', () => {
     check();
   });
 
-  it('with journal segments: names sealed blocks, and splicing them back gives JSON.stringify of the record', async () => {
+  /**
+   * An actor and a segmenter encoding its checkpoints, with a map as the segment store: each
+   * `check()` encodes one, asserts that splicing its segments back gives JSON.stringify of the
+   * record, and returns the record as stored.
+   */
+  function segmentedAgent() {
     const actor = createActor(agentMachine, { input: { agentId: 'a', playbook: 'P', input: 1 } }).start();
     const segmenter = new JournalSegmenter();
     const stored = new Map<string, string>();
@@ -56,18 +62,24 @@ describe('incremental checkpoint JSON', () => {
       status: 'running',
       snapshot: persistedSnapshot(actor.getSnapshot()),
     });
-    const sizes: number[] = [];
-    for (let position = 0; position < 1_000; position++) {
-      actor.send({ type: 'STEP.DONE', at: { frame: [], position }, name: 'S', value: { position, note: 'x'.repeat(50) } });
-      if (position % 97 !== 0 && position !== 999) continue;
+    const check = async (): Promise<{ data: string; journal: Frame & { segments?: string[] } }> => {
       const record = recordNow();
       const data = encodeCheckpoint(record, segmenter);
       const save = segmenter.pending();
       for (const segment of save?.newSegments ?? []) stored.set(segment.name, segment.data);
       if (save) segmenter.stored(save);
-      const whole = await withSegments({ agentId: 'a', seq: 1, revision: 1, data }, async (name) => stored.get(name));
-      expect(whole.data).toBe(JSON.stringify(record));
-      sizes.push(data.length);
+      expect((await withSegments({ agentId: 'a', seq: 1, revision: 1, data }, async (name) => stored.get(name))).data).toBe(JSON.stringify(record));
+      return { data, journal: JSON.parse(data).snapshot.context.journal };
+    };
+    return { actor, stored, recordNow, check };
+  }
+
+  it('with journal segments: names sealed blocks, and splicing them back gives JSON.stringify of the record', async () => {
+    const { actor, stored, recordNow, check } = segmentedAgent();
+    const sizes: number[] = [];
+    for (let position = 0; position < 1_000; position++) {
+      actor.send({ type: 'STEP.DONE', at: { frame: [], position }, name: 'S', value: { position, note: 'x'.repeat(50) } });
+      if (position % 97 === 0 || position === 999) sizes.push((await check()).data.length);
     }
     expect(stored.size).toBe(Math.floor(1_000 / SEGMENT_ENTRIES));
     // The record stays under two blocks' worth of entries, while the journal is 1,000 long.
@@ -76,36 +88,17 @@ describe('incremental checkpoint JSON', () => {
   });
 
   it('with journal segments and a call left open in a sealed block: splicing still gives JSON.stringify', async () => {
-    const actor = createActor(agentMachine, { input: { agentId: 'a', playbook: 'P', input: 1 } }).start();
-    const segmenter = new JournalSegmenter();
-    const stored = new Map<string, string>();
-    const check = async () => {
-      const record: CheckpointRecord = {
-        format: 2,
-        agentId: 'a',
-        seq: 1,
-        playbook: 'P',
-        savedAt: '2026-01-01T00:00:00.000Z',
-        status: 'running',
-        snapshot: persistedSnapshot(actor.getSnapshot()),
-      };
-      const data = encodeCheckpoint(record, segmenter);
-      const save = segmenter.pending();
-      for (const segment of save?.newSegments ?? []) stored.set(segment.name, segment.data);
-      if (save) segmenter.stored(save);
-      expect((await withSegments({ agentId: 'a', seq: 1, revision: 1, data }, async (name) => stored.get(name))).data).toBe(JSON.stringify(record));
-      return JSON.parse(data).snapshot.context.journal;
-    };
+    const { actor, check } = segmentedAgent();
     actor.send({ type: 'RECEIVE.WAIT', at: { frame: [], position: 0 }, messageType: 'go', until: 9 });
     for (let position = 1; position <= 3 * SEGMENT_ENTRIES; position++) {
       actor.send({ type: 'STEP.DONE', at: { frame: [], position }, name: 'S', value: position });
       if (position % 50 === 0) await check();
     }
-    const open = await check();
+    const { journal: open } = await check();
     expect(open.segments).toHaveLength(3);
     expect(open.entries['0']).toEqual({ kind: 'receive', name: 'go', until: 9 });
     actor.send({ type: 'RECEIVE.TIMEOUT', at: { frame: [], position: 0 } });
-    expect((await check()).entries['0']).toEqual({ kind: 'receive', name: 'go', done: true, timedOut: true });
+    expect((await check()).journal.entries['0']).toEqual({ kind: 'receive', name: 'go', done: true, timedOut: true });
   });
 
   it("encodes a plain machine's context as it is, whatever its keys are called", () => {
