@@ -7,9 +7,14 @@
  * bytes written, next to the whole record (what the checkpoint stands for) encoded by
  * JSON.stringify.
  *   QUICK=1 npm run bench:history   — up to 1,000 steps instead of 5,000
+ *   STORE=nats npm run bench:history — the NATS KV store on a private nats-server instead
+ *   (the write then includes its round trip to the server)
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pino } from 'pino';
-import { createHost, playbook, step } from 'durable-playbooks';
+import { createHost, playbook, startPrivateNatsServer, step, type CheckpointStore } from 'durable-playbooks';
 import { MemoryCheckpointStore } from '../persistence/memory-store.js';
 import { distribution, ms, printTable } from './stats.js';
 
@@ -28,8 +33,14 @@ const LongLoop = playbook('LongLoop', async (count: number) => {
   return count;
 });
 
-const store = new MemoryCheckpointStore();
-const host = await createHost({ store, logger: pino({ level: 'warn' }), playbooks: [LongLoop] });
+const onNats = process.env.STORE === 'nats';
+const natsDir = onNats ? await mkdtemp(join(tmpdir(), 'bench-history-')) : undefined;
+const nats = natsDir ? await startPrivateNatsServer({ dir: natsDir }) : undefined;
+const logger = pino({ level: 'warn' });
+const host = nats
+  ? await createHost({ durability: { storage: 'nats' }, nats: { servers: [nats.url], namespace: 'history', bucket: 'history' }, logger, playbooks: [LongLoop] })
+  : await createHost({ store: new MemoryCheckpointStore(), logger, playbooks: [LongLoop] });
+const store = host.store as CheckpointStore;
 const writeMs: number[] = [];
 const writeBytes: number[] = [];
 host.onEvent((event) => {
@@ -38,7 +49,8 @@ host.onEvent((event) => {
   writeBytes.push(event.bytes);
 });
 
-console.log(`checkpoint cost by history length — one agent, ${steps} sequential steps, memory store, node ${process.version}`);
+const storeName = onNats ? 'NATS KV store (private nats-server)' : 'memory store';
+console.log(`checkpoint cost by history length — one agent, ${steps} sequential steps, ${storeName}, node ${process.version}`);
 const agent = await host.spawn(LongLoop, { id: 'long-loop', input: steps });
 await agent.result();
 
@@ -78,3 +90,5 @@ console.log('whole record: what it stands for, as a reader gets it. A checkpoint
 console.log('the encoding and the store; a loop iteration covers a step, recording it, its checkpoint and the');
 console.log('resume. The last column is what encoding the whole record from scratch would cost on its own.');
 await host.close();
+await nats?.stop({ removeStore: true });
+if (natsDir) await rm(natsDir, { recursive: true, force: true });
