@@ -141,6 +141,9 @@ function segmentName(data: string): string {
 /** Names that are valid segment names (the stores use them in keys and file names). */
 export const SEGMENT_NAME = /^[A-Za-z0-9_-]{32}$/;
 
+/** Characters of recently read segments a store keeps (about 8 MiB at most). */
+const RECENT_SEGMENTS_CHARS = 4 * 1024 * 1024;
+
 /**
  * A store's segments, as its save and load paths use them: stores the segments a save carries
  * unless they are known to be stored already (this store saved them, or read a checkpoint that
@@ -149,6 +152,13 @@ export const SEGMENT_NAME = /^[A-Za-z0-9_-]{32}$/;
  */
 export class SegmentKeeper {
   private readonly known = new Map<string, Set<string>>();
+  /**
+   * Segments read lately, by agent and name. A segment never changes (its name is its content's
+   * hash), so reading an agent's history (every kept checkpoint names the same segments) or
+   * resuming it again costs one read per segment. Least recently used out past the budget.
+   */
+  private readonly recent = new Map<string, string>();
+  private recentBytes = 0;
 
   constructor(
     private readonly put: (agentId: string, segments: JournalSegment[]) => Promise<void>,
@@ -167,7 +177,7 @@ export class SegmentKeeper {
     const names: string[] = [];
     const whole = await withSegments(stored, (name) => {
       names.push(name);
-      return this.get(stored.agentId, name);
+      return this.read(stored.agentId, name);
     });
     this.remember(stored.agentId, names);
     return whole;
@@ -175,6 +185,31 @@ export class SegmentKeeper {
 
   forget(agentId: string): void {
     this.known.delete(agentId);
+    for (const key of this.recent.keys()) if (key.startsWith(`${agentId}/`)) this.drop(key);
+  }
+
+  private async read(agentId: string, name: string): Promise<string | undefined> {
+    const key = `${agentId}/${name}`;
+    const cached = this.recent.get(key);
+    if (cached !== undefined) {
+      this.recent.delete(key); // most recently used: to the end
+      this.recent.set(key, cached);
+      return cached;
+    }
+    const data = await this.get(agentId, name);
+    if (data === undefined || data.length > RECENT_SEGMENTS_CHARS / 4) return data;
+    this.recent.set(key, data);
+    this.recentBytes += data.length;
+    for (const oldest of this.recent.keys()) {
+      if (this.recentBytes <= RECENT_SEGMENTS_CHARS) break;
+      this.drop(oldest);
+    }
+    return data;
+  }
+
+  private drop(key: string): void {
+    this.recentBytes -= this.recent.get(key)?.length ?? 0;
+    this.recent.delete(key);
   }
 
   private remember(agentId: string, names: string[]): void {

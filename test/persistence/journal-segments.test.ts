@@ -3,7 +3,9 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  CheckpointManager,
   decodeCheckpoint,
+  FileCheckpointStore,
   ErrorCode,
   MemoryCheckpointStore,
   playbook,
@@ -14,7 +16,11 @@ import {
   type Host,
   type HostOptions,
 } from 'durable-playbooks';
-import { SEGMENT_ENTRIES } from '../../persistence/journal-segments.js';
+import { createActor } from 'xstate';
+import { agentMachine } from '../../actors/agent-machine.js';
+import { persistedSnapshot } from '../../actors/persisted-snapshot.js';
+import { encodeCheckpoint } from '../../persistence/envelope.js';
+import { JournalSegmenter, SEGMENT_ENTRIES, SegmentKeeper } from '../../persistence/journal-segments.js';
 import { hostsClosedAfterEach, until } from '../helpers/hosts.js';
 import { natsServerForFile, PlainClient } from '../helpers/nats-client.js';
 import { startNatsServer } from '../helpers/nats-server.js';
@@ -220,12 +226,38 @@ describe('journal segments', () => {
     const host = await newHost({ durability: { storagePath: dir.path }, playbooks: [Long] });
     await host.spawn(Long, { id: 'long' });
     await untilWaiting(host, 'long');
+    await host.close();
     const [first] = await readdir(join(dir.path, 'long', 'segments'));
     await rm(join(dir.path, 'long', 'segments', first!));
-    await expect(host.checkpoints!.getLatestCheckpoint('long')).rejects.toMatchObject({
+    // Another process reads it (this one may still have the segment in memory).
+    const reader = new CheckpointManager(new FileCheckpointStore({ path: dir.path }));
+    await expect(reader.getLatestCheckpoint('long')).rejects.toMatchObject({
       code: ErrorCode.CorruptCheckpoint,
       message: expect.stringContaining(`segment "${first!.replace('.json', '')}" is missing`),
     });
+  });
+
+  it('a store reads each segment once, however many checkpoints name it (segments never change)', async () => {
+    const actor = createActor(agentMachine, { input: { agentId: 'a', playbook: 'P', input: 1 } }).start();
+    for (let position = 0; position < 200; position++) actor.send({ type: 'STEP.DONE', at: { frame: [], position }, name: 'S', value: position });
+    const segmenter = new JournalSegmenter();
+    const record = { format: 2, agentId: 'a', seq: 1, playbook: 'P', savedAt: 'now', status: 'running', snapshot: persistedSnapshot(actor.getSnapshot()) } as const;
+    const data = encodeCheckpoint(record, segmenter);
+    const kept = new Map<string, string>();
+    let reads = 0;
+    const keeper = new SegmentKeeper(
+      async (_agentId, segments) => segments.forEach((segment) => kept.set(segment.name, segment.data)),
+      async (_agentId, name) => {
+        reads++;
+        return kept.get(name);
+      },
+    );
+    await keeper.save('a', segmenter.pending());
+    for (let seq = 1; seq <= 10; seq++) expect((await keeper.splice({ agentId: 'a', seq: 1, revision: 1, data })).data).toBe(JSON.stringify(record));
+    expect(reads).toBe(Math.floor(200 / SEGMENT_ENTRIES));
+    keeper.forget('a'); // a deleted agent's segments are read afresh
+    await keeper.splice({ agentId: 'a', seq: 1, revision: 1, data });
+    expect(reads).toBe(2 * Math.floor(200 / SEGMENT_ENTRIES));
   });
 
   it('counts the segments a checkpoint names against max_checkpoint_size_mb', async () => {
