@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { nkeys } from '@nats-io/transport-node';
 import { createHost, ErrorCode, playbook } from 'durable-playbooks';
 import { silentLogger } from '../helpers/hosts.js';
 import { startNatsServer } from '../helpers/nats-server.js';
@@ -55,6 +56,28 @@ describe('NATS connection settings', () => {
     await host.close();
     // The server asks for a client certificate: without one, no connection.
     await expect(createHost({ durability: { storage: 'nats' }, nats, logger: silentLogger })).rejects.toThrow(/cannot connect to NATS/);
+  });
+
+  it('authenticates with a creds file: its user seed signs the server nonce', async () => {
+    await using dir = await tempDir();
+    const user = nkeys.createUser();
+    // This server authorizes the user's nkey directly (no operator and account JWTs here), so it
+    // checks the signature made with the creds file's seed, not the JWT, which is only well-formed.
+    await using server = await startNatsServer({ extraConfig: `authorization { users = [ { nkey: ${user.getPublicKey()} } ] }` });
+    const credsFile = async (name: string, seed: Uint8Array) => {
+      const jwt = `${Buffer.from('{"typ":"JWT","alg":"ed25519-nkey"}').toString('base64url')}.${Buffer.from('{}').toString('base64url')}.c2ln`;
+      const text = `-----BEGIN NATS USER JWT-----\n${jwt}\n------END NATS USER JWT------\n\n-----BEGIN USER NKEY SEED-----\n${new TextDecoder().decode(seed)}\n------END USER NKEY SEED------\n`;
+      await writeFile(join(dir.path, name), text);
+      return join(dir.path, name);
+    };
+    const nats = { servers: [server.url], namespace: 'creds', bucket: 'cp-creds' };
+    const host = await createHost({ durability: { storage: 'nats' }, nats: { ...nats, credsFile: await credsFile('user.creds', user.getSeed()) }, logger: silentLogger });
+    expect(await (await host.spawn(playbook('WithCreds', async () => 'signed'))).result()).toBe('signed');
+    await host.close();
+    const stranger = await credsFile('stranger.creds', nkeys.createUser().getSeed());
+    await expect(createHost({ durability: { storage: 'nats' }, nats: { ...nats, credsFile: stranger }, logger: silentLogger })).rejects.toMatchObject({
+      code: ErrorCode.ConfigInvalid,
+    });
   });
 
   it('fails fast, naming the servers, when no NATS server answers', async () => {
