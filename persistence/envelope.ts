@@ -5,8 +5,6 @@ import type { Frame, JournalEntry } from '../actors/journal.js';
 import type { SerializedError } from '../actors/serialize.js';
 import { CorruptCheckpointError, ensureError } from '../errors.js';
 import type { StoredCheckpoint } from './checkpoint-store.js';
-import { stringifyCheckpoint } from './incremental-json.js';
-import type { JournalSegmenter } from './journal-segments.js';
 
 /**
  * Version of the checkpoint record format. Bump it, and keep decoding old fixtures, on any change.
@@ -140,14 +138,6 @@ const recordSchema = z.object({
 });
 
 const playbookSnapshotSchema = z.looseObject({ status: snapshotStatus, value: z.unknown(), context: contextSchema });
-
-/**
- * The record as JSON; what did not change since the agent's last checkpoint is not encoded again.
- * With a segmenter, sealed blocks of the journal are named rather than included (journal-segments.ts).
- */
-export function encodeCheckpoint(record: CheckpointRecord, segmenter?: JournalSegmenter): string {
-  return stringifyCheckpoint(record, segmenter);
-}
 
 /** Decodes and validates a stored checkpoint; anything off is a `CorruptCheckpointError`. */
 export function decodeCheckpoint(stored: StoredCheckpoint): CheckpointRecord {

@@ -93,7 +93,7 @@ export class FileCheckpointStore implements CheckpointStore {
   private async saveSegments(agentId: string, segments: JournalSegment[]): Promise<void> {
     const agentDir = join(this.path, agentId);
     const dir = join(agentDir, SEGMENTS_DIR);
-    await mkdir(dir, { recursive: true });
+    const created = await mkdir(dir, { recursive: true }); // set when the segments folder is new
     await Promise.all(
       segments.map(async (segment) => {
         const temp = join(dir, `.${segment.name}.${this.tempTag}.${this.tempCounter++}.tmp`);
@@ -101,7 +101,7 @@ export class FileCheckpointStore implements CheckpointStore {
         await rename(temp, join(dir, `${segment.name}.json`));
       }),
     );
-    if (this.fsync) await Promise.all([syncDirectory(dir), syncDirectory(agentDir)]);
+    if (this.fsync) await Promise.all([syncDirectory(dir), ...(created ? [syncDirectory(agentDir)] : [])]);
   }
 
   async history(agentId: string): Promise<number[]> {

@@ -3,17 +3,17 @@ import { frameExtent, type Frame, type JournalEntry } from '../actors/journal.js
 import type { JournalSegmenter, SealedFrame } from './journal-segments.js';
 
 /**
- * JSON of a checkpoint record that does not encode again what did not change since the last
- * checkpoint. Finished journal entries and the agent's input are immutable objects (an entry
- * that changes is replaced), so their JSON is cached by identity: a checkpoint encodes its
- * envelope, the frames on the open path and the new entries, and splices in the cached JSON
- * of the others. With a segmenter, a frame's sealed blocks are not even spliced in: the record
- * names them (journal-segments.ts), so its size stays flat however long the history grows.
- * Without one, the output is exactly `JSON.stringify(record)` (tests check it).
+ * JSON of a checkpoint's snapshot that does not encode again what did not change since the
+ * last checkpoint. Finished journal entries and the agent's input are immutable objects (an
+ * entry that changes is replaced), so their JSON is cached by identity: a checkpoint encodes
+ * the frames on the open path and the new entries, and splices in the cached JSON of the
+ * others. With a segmenter, a frame's sealed blocks are not even spliced in: the record names
+ * them (journal-segments.ts), so its size stays flat however long the history grows. Without
+ * one, the output is exactly `JSON.stringify(snapshot)` (tests check it).
  *
- * Only the known path to the journal is special (record → snapshot → context → journal, input);
- * a plain machine agent's record, whose context is the user's own, is plain JSON.stringify.
- * The envelope and the rest of the snapshot go through the native JSON.stringify too.
+ * Only the known path to the journal is special (snapshot → context → journal, input); a plain
+ * machine agent's snapshot, whose context is the user's own, is plain JSON.stringify. The rest
+ * of the snapshot goes through the native JSON.stringify too; the writer encodes the envelope.
  * Strings are built by concatenation rather than arrays and `join`: V8 keeps them as ropes
  * until the record is turned into bytes, which measured about twice as fast (bench:history).
  */
@@ -27,18 +27,6 @@ const JOURNAL_MARK = `\u0000journal:${nonce}`;
 const INPUT_MARK = `\u0000input:${nonce}`;
 const JOURNAL_MARK_JSON = JSON.stringify(JOURNAL_MARK);
 const INPUT_MARK_JSON = JSON.stringify(INPUT_MARK);
-
-interface RecordShape {
-  kind?: string;
-  snapshot?: unknown;
-}
-
-export function stringifyCheckpoint(record: RecordShape, segmenter?: JournalSegmenter): string {
-  if (record.kind === 'machine' || record.snapshot === undefined) return JSON.stringify(record);
-  const { snapshot, ...envelope } = record;
-  const head = JSON.stringify(envelope);
-  return `${head.slice(0, -1)}${head.length > 2 ? ',' : ''}"snapshot":${stringifySnapshot(snapshot, 'playbook', segmenter)}}`;
-}
 
 /** The JSON of a checkpoint's `snapshot` (exactly JSON.stringify's, without a segmenter). */
 export function stringifySnapshot(snapshot: unknown, kind: 'playbook' | 'machine', segmenter?: JournalSegmenter): string {

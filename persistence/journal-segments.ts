@@ -14,8 +14,8 @@ import type { StoredCheckpoint } from './checkpoint-store.js';
  *
  *   {"playbook":"Loop","segments":["<name of 0–63>","<name of 64–127>"],"entries":{"128":…,"129":…}}
  *
- * So a checkpoint holds at most one open block per frame plus a short list of names, whatever
- * the length of the history. Blocks are fixed by position and named by content, so sealing the
+ * So a checkpoint holds at most two blocks' worth of entries per frame plus a short list of
+ * names, whatever the length of the history. Blocks are fixed by position and named by content, so sealing the
  * same entries again (after a restart) gives the same name, and a fork that changed them gives
  * another. Stores splice the segments back when they load a checkpoint: readers see the whole
  * record (the `CheckpointRecord` format is unchanged for them).

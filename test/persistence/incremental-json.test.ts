@@ -4,27 +4,21 @@ import { agentMachine } from '../../actors/agent-machine.js';
 import { persistedSnapshot } from '../../actors/persisted-snapshot.js';
 import { CheckpointWriter } from '../../persistence/checkpoint-writer.js';
 import type { Frame } from '../../actors/journal.js';
-import { CHECKPOINT_FORMAT, encodeCheckpoint, type CheckpointRecord } from '../../persistence/envelope.js';
+import { CHECKPOINT_FORMAT } from '../../persistence/envelope.js';
+import { stringifySnapshot } from '../../persistence/incremental-json.js';
 import { MemoryCheckpointStore } from '../../persistence/memory-store.js';
 import { JournalSegmenter, SEGMENT_ENTRIES, withSegments } from '../../persistence/journal-segments.js';
 
-/** The incremental encoder must produce exactly what JSON.stringify does, checkpoint after checkpoint. */
+/**
+ * The incremental encoder must produce exactly what JSON.stringify does, checkpoint after
+ * checkpoint: for the snapshot here, for the record's envelope in the writer test below.
+ */
 describe('incremental checkpoint JSON', () => {
   it('equals JSON.stringify as the journal grows, nests, collapses and waits', () => {
     const actor = createActor(agentMachine, { input: { agentId: 'a', playbook: 'P', input: { deep: { list: [1, 'two', null] } } } }).start();
     const check = () => {
-      const record: CheckpointRecord = {
-        format: 1,
-        agentId: 'a',
-        seq: 1,
-        playbook: 'P',
-        savedAt: '2026-01-01T00:00:00.000Z',
-        status: 'running',
-        inboxCursor: 3,
-        owner: 'h',
-        snapshot: persistedSnapshot(actor.getSnapshot()),
-      };
-      expect(encodeCheckpoint(record)).toBe(JSON.stringify(record));
+      const snapshot = persistedSnapshot(actor.getSnapshot());
+      expect(stringifySnapshot(snapshot, 'playbook')).toBe(JSON.stringify(snapshot));
     };
     check();
     actor.send({ type: 'STEP.DONE', at: { frame: [], position: 0 }, name: 'A', value: { x: 1, s: 'é"\\n' } });
@@ -53,18 +47,11 @@ describe('incremental checkpoint JSON', () => {
     const actor = createActor(agentMachine, { input: { agentId: 'a', playbook: 'P', input: 1 } }).start();
     const segmenter = new JournalSegmenter();
     const stored = new Map<string, string>();
-    const recordNow = (): CheckpointRecord => ({
-      format: 2,
-      agentId: 'a',
-      seq: 1,
-      playbook: 'P',
-      savedAt: '2026-01-01T00:00:00.000Z',
-      status: 'running',
-      snapshot: persistedSnapshot(actor.getSnapshot()),
-    });
+    // The part of a record that segments change: `{ snapshot }` stands for it.
+    const recordNow = () => ({ snapshot: persistedSnapshot(actor.getSnapshot()) });
     const check = async (): Promise<{ data: string; journal: Frame & { segments?: string[] } }> => {
       const record = recordNow();
-      const data = encodeCheckpoint(record, segmenter);
+      const data = `{"snapshot":${stringifySnapshot(record.snapshot, 'playbook', segmenter)}}`;
       const save = segmenter.pending();
       for (const segment of save?.newSegments ?? []) stored.set(segment.name, segment.data);
       if (save) segmenter.stored(save);
@@ -102,17 +89,8 @@ describe('incremental checkpoint JSON', () => {
   });
 
   it("encodes a plain machine's context as it is, whatever its keys are called", () => {
-    const record = {
-      format: 2,
-      kind: 'machine',
-      agentId: 'm',
-      seq: 1,
-      playbook: 'M',
-      savedAt: '2026-01-01T00:00:00.000Z',
-      status: 'running',
-      snapshot: { status: 'active', value: 'idle', context: { journal: [1, 2], frame: 'f', input: { a: [1] } } },
-    } as CheckpointRecord;
-    expect(encodeCheckpoint(record)).toBe(JSON.stringify(record));
+    const snapshot = { status: 'active', value: 'idle', context: { journal: [1, 2], frame: 'f', input: { a: [1] } } };
+    expect(stringifySnapshot(snapshot, 'machine')).toBe(JSON.stringify(snapshot));
   });
 
   it("a writer's record is JSON.stringify of its CheckpointRecord, field for field", async () => {
