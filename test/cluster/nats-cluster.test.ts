@@ -39,12 +39,14 @@ describe('a three-node NATS cluster, bucket and inbox stream with 3 replicas', (
     for (let n = 15; n < 30; n++) {
       // As a careful client does while the cluster elects new leaders: retry with the same
       // Nats-Msg-Id, which the stream deduplicates.
-      for (let attempt = 1; ; attempt++) {
+      // Electing leaders can take a while on a loaded 2-core machine: retry for up to 45 s.
+      for (const deadline = Date.now() + 45_000; ; ) {
         try {
           await client.jsPublish(`playbooks.replicated.agent.r-${n}.inbox`, { type: 'bonus', payload: n }, `bonus-${n}`);
           break;
         } catch (error) {
-          if (attempt === 5) throw error;
+          if (Date.now() > deadline) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 250));
         }
       }
     }
