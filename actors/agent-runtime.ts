@@ -501,6 +501,8 @@ export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink {
   }
 
   private fence(error: CheckpointConflictError): Error {
+    // Once: a write still in flight when the ownership check fenced the agent answers with a conflict too.
+    if (this.halted === 'fenced') return error;
     this.pipeline?.end();
     this.logger.error({ err: error }, 'fenced: another copy of this agent wrote a newer checkpoint');
     if (this.halted !== 'detached') this.settle.reject(error);

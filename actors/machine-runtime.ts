@@ -232,6 +232,8 @@ export class MachineAgentRuntime implements RunningAgent, CheckpointSource, Inbo
   }
 
   onFatalWrite(error: CheckpointConflictError | CheckpointTooLargeError): Error {
+    // Once: a write still in flight when the ownership check fenced the agent answers with a conflict too.
+    if (this.halted === 'fenced') return error;
     this.logger.error({ err: error }, 'checkpoint write failed for good; the agent stops here');
     if (error.name === 'CheckpointTooLargeError') this.failure = serializeError(error);
     this.settle.reject(error);

@@ -124,7 +124,7 @@ describe('several hosts share the agents', () => {
 
       await until(() => a.events('fenced').length === agentIds.length, 20_000, 'host-a to notice and drop every agent').catch((error: Error) => {
         const missing = agentIds.filter((id) => !a.events('fenced').includes(id));
-        throw new Error(`${error.message}; not fenced: ${missing.join(', ')}`);
+        throw new Error(`${error.message}; ${a.events('fenced').length} fenced events (one per agent expected), not fenced: ${missing.join(', ')}`);
       });
       await until(async () => (await Promise.all(agentIds.map(status))).every((s) => s.state === 'completed'), 60_000, 'every agent to complete on host-b');
       const late = (await effects(log)).filter((e) => e.host === 'host-a' && e.at >= continuedAt);
