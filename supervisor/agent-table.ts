@@ -51,7 +51,12 @@ export class AgentTable {
   retire(agentId: string, status: AgentStatus, outcome: Promise<unknown>): void {
     this.finished.delete(agentId);
     this.finished.set(agentId, { status, outcome });
-    if (this.finished.size > FINISHED_KEPT) this.finished.delete(this.finished.keys().next().value!);
+    if (this.finished.size > FINISHED_KEPT) {
+      const oldest = this.finished.keys().next().value!;
+      this.finished.delete(oldest);
+      // Its handle goes too (a handle names the agent; a new one is made if it is asked for again).
+      if (!this.running.has(oldest) && !this.quarantined.has(oldest)) this.refs.delete(oldest);
+    }
     this.running.delete(agentId);
     this.inputs.delete(agentId);
   }

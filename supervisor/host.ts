@@ -189,6 +189,11 @@ export class Host implements AgentDirectory {
     return known ? this.refFor(agentId) : undefined;
   }
 
+  /** @internal Whether the agent is in this host's memory: running, quarantined or recently finished. */
+  holds(agentId: string): boolean {
+    return this.table.has(agentId);
+  }
+
   /** Status of every agent this host has in memory (parked agents are counted by `evictedCount`). */
   list(): AgentStatus[] {
     return this.table.ids().map((id) => this.statusOf(id));

@@ -5,6 +5,7 @@ import type { Host } from './host.js';
 import type { AgentSummary } from './dashboard/types.js';
 import { MetricsRegistry } from './metrics.js';
 
+const SWEEP_MIN = 1_024;
 const STATES = ['running', 'waiting', 'completed', 'failed', 'stopped'] as const;
 const CHECKPOINT_SECONDS_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
@@ -18,6 +19,8 @@ export class HostObservability {
   /** The last failure of each agent, shown even after its supervisor restarted it. */
   private readonly lastErrors = new Map<string, AgentSummary['lastError']>();
   private readonly unsubscribe: () => void;
+  /** Size of the per-agent maps at which agents the host no longer holds are dropped from it. */
+  private sweepAt = SWEEP_MIN;
 
   constructor(private readonly host: Host) {
     const checkpoints = this.metrics.counter('playbooks_checkpoints_total', 'Checkpoints stored.');
@@ -52,7 +55,8 @@ export class HostObservability {
           checkpoints.inc({ store });
           checkpointSeconds.observe(event.durationMs / 1000);
           checkpointBytes.inc({ store }, event.bytes);
-          this.lastCheckpointAt.set(event.agentId, Date.parse(event.at));
+          this.lastCheckpointAt.set(event.agentId, host.clock.now());
+          this.sweepIfGrown();
           break;
         case 'supervisor.restarting':
           restarts.inc({ supervisor: event.supervisor });
@@ -63,6 +67,7 @@ export class HostObservability {
         case 'failed':
           failures.inc({ playbook: event.playbook });
           this.lastErrors.set(event.agentId, errorSummary(event.error));
+          this.sweepIfGrown();
           break;
         case 'message.rejected':
           rejected.inc();
@@ -97,6 +102,18 @@ export class HostObservability {
 
   close(): void {
     this.unsubscribe();
+  }
+
+  /**
+   * Drops what it knows of agents the host no longer has in memory (finished long ago, or let go
+   * of): a host that runs agents for months must not keep an entry for each. Run when the map
+   * has doubled since the last sweep, so the cost per checkpoint stays constant.
+   */
+  private sweepIfGrown(): void {
+    if (this.lastCheckpointAt.size + this.lastErrors.size <= this.sweepAt) return;
+    for (const agentId of this.lastCheckpointAt.keys()) if (!this.host.holds(agentId)) this.lastCheckpointAt.delete(agentId);
+    for (const agentId of this.lastErrors.keys()) if (!this.host.holds(agentId)) this.lastErrors.delete(agentId);
+    this.sweepAt = Math.max(SWEEP_MIN, 2 * (this.lastCheckpointAt.size + this.lastErrors.size));
   }
 }
 

@@ -30,3 +30,31 @@ describe('many agents on one host', () => {
     expect(stored.every((record, n) => record?.status === 'completed' && record.agentId === `worker-${n}`)).toBe(true);
   });
 });
+
+describe('a host that runs agents for a long time', () => {
+  it('keeps a bounded record of finished agents: their handles and dashboard data go with them', async () => {
+    const Quick = playbook('Quick', async (n: number) => n + 1);
+    const host = await newHost({ durability: { storage: 'memory' } });
+    await host.start({ dashboard: false }); // its services keep per-agent data for the dashboard
+    const kept = 10_000; // FINISHED_KEPT in supervisor/agent-table.ts
+    const total = 17_000; // past the point where the host's per-agent maps are swept (see observability.ts)
+    for (let n = 0; n < total; n += 500) {
+      const batch = await Promise.all(Array.from({ length: 500 }, (_, i) => host.spawn(Quick, { id: `quick-${n + i}`, input: n + i })));
+      await Promise.all(batch.map((agent) => agent.result()));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20)); // finished agents are retired in a later turn
+
+    expect(host.list()).toHaveLength(kept);
+    expect(host.get('quick-0')).toBeUndefined(); // the oldest left memory; the store still has it
+    expect((await host.checkpoints!.getLatestCheckpoint('quick-0'))?.status).toBe('completed');
+    expect(await host.get(`quick-${total - 1}`)!.result()).toBe(total);
+    // What the host holds per agent, looked at from inside (no API exposes these counts).
+    const internals = host as unknown as {
+      table: { refs: Map<string, unknown> };
+      services: { observability: { lastCheckpointAt: Map<string, number> } };
+    };
+    expect(internals.table.refs.size).toBeLessThanOrEqual(kept);
+    expect(internals.services.observability.lastCheckpointAt.size).toBeLessThan(total - kept / 2);
+    expect(internals.services.observability.lastCheckpointAt.has('quick-0')).toBe(false);
+  }, 60_000);
+});
