@@ -33,6 +33,7 @@ import type { AgentStatus, RunningAgent } from './running-agent.js';
 import { AgentInbox, type InboxChannel, type InboxMessageBody, type InboxSink } from '../messaging/agent-inbox.js';
 import { callStack, findEntry, findFrame, frameExtent, pendingWaits, type CallSite, type JournalEntry } from './journal.js';
 import { deserializeError, serializeError, toJournalValue, type SerializedError } from './serialize.js';
+import type { StepHost } from './step-runner.js';
 
 export interface AgentRuntimeOptions {
   agentId: string;
@@ -77,7 +78,7 @@ const NEVER = new Promise<never>(() => undefined);
  * and every pending commit stays pending forever: the playbook code is abandoned exactly as
  * a crash would abandon it, and never observes a half-finished state.
  */
-export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink {
+export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink, StepHost {
   readonly agentId: string;
   readonly definition: PlaybookDefinition;
   readonly clock: Clock;
@@ -175,6 +176,12 @@ export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink {
       if (!this.gate.isValid) await this.gate.whenValid();
       return !this.halted;
     })();
+  }
+
+  /** A step's attempt failed and it is tried again after `delayMs`. */
+  stepRetrying(step: string, attempt: number, error: Error, delayMs: number): void {
+    this.logger.warn({ step, attempt, delayMs, err: error }, 'step failed; retrying');
+    this.emit({ type: 'step.retrying', step, attempt, delayMs, error: serializeError(error) });
   }
 
   /** After the host's lease lapsed: if another host wrote a newer checkpoint, this copy stops. */

@@ -12,6 +12,21 @@ export interface Clock {
 
 export type TimerHandle = { readonly __timer: unique symbol } | object;
 
+let lastIsoMs = Number.NaN;
+let lastIso = '';
+
+/**
+ * `new Date(ms).toISOString()`, remembering the last one: every checkpoint and every event
+ * carries a time, and under load many of them fall in the same millisecond.
+ */
+export function isoTime(ms: number): string {
+  if (ms !== lastIsoMs) {
+    lastIso = new Date(ms).toISOString();
+    lastIsoMs = ms;
+  }
+  return lastIso;
+}
+
 // setTimeout fires at once for delays above 2^31 - 1 ms (about 24.8 days); longer sleeps chain.
 const MAX_TIMER_DELAY_MS = 2_147_483_647;
 

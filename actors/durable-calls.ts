@@ -45,18 +45,7 @@ export async function callStep(rt: AgentRuntime, frame: FrameCursor, step: StepD
   const outcome: Outcome = {};
   const done = rt.stepStarted();
   try {
-    const value = await runStepAttempts(step, args, {
-      agentId: rt.agentId,
-      idempotencyKey: idempotencyKey(rt, site),
-      clock: rt.clock,
-      agentSignal: () => rt.signal,
-      agentHalted: () => rt.isHalted,
-      mayAttempt: () => rt.mayAttempt(),
-      onRetry: (attempt, error, delayMs) => {
-        rt.logger.warn({ step: step.name, attempt, delayMs, err: error }, 'step failed; retrying');
-        rt.emit({ type: 'step.retrying', step: step.name, attempt, delayMs, error: serializeError(error) });
-      },
-    });
+    const value = await runStepAttempts(step, args, rt, idempotencyKey(rt, site));
     outcome.value = toJournalValue(value, `result of step "${step.name}"`);
   } catch (error) {
     outcome.error = serializeError(error);

@@ -3,44 +3,47 @@ import type { Clock } from './clock.js';
 import { execution, type StepContext } from './context.js';
 import { retryDelay, type StepDefinition } from './definitions.js';
 
-export interface StepRun {
-  agentId: string;
-  idempotencyKey: string;
-  clock: Clock;
-  /** Aborted when the agent stops: no further attempt starts. (A function: made only if needed.) */
-  agentSignal: () => AbortSignal;
+/** What runs a step's attempts: the agent's runtime. */
+export interface StepHost {
+  readonly agentId: string;
+  readonly clock: Clock;
+  /** Aborted when the agent stops: no further attempt starts. (A getter: made only if needed.) */
+  readonly signal: AbortSignal;
   /** The agent halted: no further attempt starts. */
-  agentHalted: () => boolean;
-  onRetry: (attempt: number, error: Error, delayMs: number) => void;
+  readonly isHalted: boolean;
   /**
    * Checked right before each attempt starts: `true` when the host may act for the agent now;
    * otherwise waits for that (its lease renewed) and says whether the agent still runs here.
    */
-  mayAttempt: () => true | Promise<boolean>;
+  mayAttempt(): true | Promise<boolean>;
+  stepRetrying(step: string, attempt: number, error: Error, delayMs: number): void;
 }
 
-/** Runs a step's function with its retry policy and per-attempt timeout; throws its last error. */
-export async function runStepAttempts(definition: StepDefinition, args: unknown[], run: StepRun): Promise<unknown> {
+/**
+ * Runs a step's function with its retry policy and per-attempt timeout; throws its last error.
+ * (The host is passed as it is, not wrapped in closures: this runs for every step.)
+ */
+export async function runStepAttempts(definition: StepDefinition, args: unknown[], host: StepHost, idempotencyKey: string): Promise<unknown> {
   for (let attempt = 1; ; attempt++) {
     // Checked in the same turn as the attempt starts, so a host paused before this point
     // (or while a retry waited) starts nothing once it wakes without its lease.
-    const may = run.mayAttempt();
-    if (may !== true && !(await may)) throw new AgentStoppedError(run.agentId);
+    const may = host.mayAttempt();
+    if (may !== true && !(await may)) throw new AgentStoppedError(host.agentId);
     try {
-      return await runAttempt(definition, args, run, attempt);
+      return await runAttempt(definition, args, host, idempotencyKey, attempt);
     } catch (thrown) {
       const error = ensureError(thrown);
-      if (error instanceof TerminalError || attempt >= definition.retry.maxAttempts || run.agentHalted()) {
+      if (error instanceof TerminalError || attempt >= definition.retry.maxAttempts || host.isHalted) {
         throw error;
       }
       const delayMs = retryDelay(definition.retry, attempt);
-      run.onRetry(attempt, error, delayMs);
-      await delay(run.clock, delayMs, run.agentSignal());
+      host.stepRetrying(definition.name, attempt, error, delayMs);
+      await delay(host.clock, delayMs, host.signal);
     }
   }
 }
 
-async function runAttempt(definition: StepDefinition, args: unknown[], run: StepRun, attempt: number): Promise<unknown> {
+async function runAttempt(definition: StepDefinition, args: unknown[], host: StepHost, idempotencyKey: string, attempt: number): Promise<unknown> {
   // The attempt's AbortController is made only when something needs it (a timeout, or the
   // step reading its signal): most steps never look, and making one per step is not free.
   let controller: AbortController | undefined;
@@ -49,7 +52,7 @@ async function runAttempt(definition: StepDefinition, args: unknown[], run: Step
     if (controller) return controller;
     const made = new AbortController();
     controller = made;
-    const agentSignal = run.agentSignal();
+    const agentSignal = host.signal;
     if (agentSignal.aborted) made.abort(agentSignal.reason);
     else {
       const abort = (): void => made.abort(agentSignal.reason);
@@ -59,9 +62,9 @@ async function runAttempt(definition: StepDefinition, args: unknown[], run: Step
     return made;
   };
   const context: StepContext = {
-    agentId: run.agentId,
+    agentId: host.agentId,
     step: definition.name,
-    idempotencyKey: run.idempotencyKey,
+    idempotencyKey,
     attempt,
     get signal() {
       return attemptController().signal;
@@ -71,7 +74,7 @@ async function runAttempt(definition: StepDefinition, args: unknown[], run: Step
     // A synchronous throw from the step's function rejects this attempt, like an async one.
     const attempt = execution.run({ kind: 'step', step: context }, definition.fn as (...a: unknown[]) => unknown, ...args);
     if (definition.timeoutMs === undefined) return await attempt;
-    return await withTimeout(Promise.resolve(attempt), definition, run.clock, attemptController());
+    return await withTimeout(Promise.resolve(attempt), definition, host.clock, attemptController());
   } finally {
     unlink?.();
   }

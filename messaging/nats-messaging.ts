@@ -121,7 +121,7 @@ export class NatsMessaging {
   /** Core publish of a JSON body (fire and forget: buffered while reconnecting). */
   publishRaw(subject: string, body: unknown): void {
     try {
-      this.connection.publish(subject, encoder.encode(JSON.stringify(body)));
+      this.connection.publish(subject, Buffer.from(JSON.stringify(body))); // faster than TextEncoder in Node
     } catch (error) {
       this.options.logger.debug({ err: ensureError(error), subject }, 'not published');
     }

@@ -1,5 +1,6 @@
 import type { AgentState } from '../actors/agent-machine.js';
 import type { SerializedError } from '../actors/serialize.js';
+import { isoTime } from '../actors/clock.js';
 import { CheckpointConflictError } from '../errors.js';
 import type { CheckpointStore, StoredCheckpoint } from './checkpoint-store.js';
 import {
@@ -93,7 +94,7 @@ export class CheckpointWriter {
     // The record's JSON, field by field in the order of CheckpointRecord (tests check it equals
     // JSON.stringify of the record): the fields that never change for this writer are encoded once.
     const { head, middle, tail } = (this.envelope ??= envelopeParts(this.agentId, this.options));
-    let afterSeq = `${middle}${new Date(this.options.now()).toISOString()}","status":"${status}"`;
+    let afterSeq = `${middle}${isoTime(this.options.now())}","status":"${status}"`;
     if (error) afterSeq += `,"error":${JSON.stringify(error)}`;
     if (inboxCursor > 0) afterSeq += `,"inboxCursor":${inboxCursor}`;
     afterSeq += `${tail}${stringifySnapshot(snapshot, this.options.kind ?? 'playbook', this.segmenter)}}`;

@@ -115,7 +115,7 @@ export class NatsKvCheckpointStore implements CheckpointStore {
 
   async save(agentId: string, seq: number, data: string, expectedRevision: number | undefined, segments?: SegmentedSave): Promise<number> {
     assertCheckpointSize(agentId, data, this.maxBytes, segments);
-    await this.keeper.save(agentId, segments);
+    if (segments?.newSegments.length) await this.keeper.save(agentId, segments); // most saves seal none
     let value = data;
     let large: LargeSnapshotRef | undefined;
     if (data.length > this.inlineLimit / 3 && Buffer.byteLength(data) > this.inlineLimit) {

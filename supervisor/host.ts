@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AgentStatus, RunningAgent } from '../actors/running-agent.js';
-import { systemClock, type Clock } from '../actors/clock.js';
+import { isoTime, systemClock, type Clock } from '../actors/clock.js';
 import { validateAgentId } from '../actors/definitions.js';
 import type { AgentEventBody, AgentLifecycleEvent } from '../actors/events.js';
 import type { Playbook } from '../actors/playbook.js';
@@ -542,7 +542,7 @@ export class Host implements AgentDirectory {
 
   private emit(agentId: string, playbook: string, body: AgentEventBody): void {
     if (this.listeners.size === 0) return;
-    const event = { agentId, playbook, at: new Date(this.clock.now()).toISOString(), ...body } as AgentLifecycleEvent;
+    const event = { agentId, playbook, at: isoTime(this.clock.now()), ...body } as AgentLifecycleEvent;
     for (const listener of this.listeners) {
       try {
         listener(event);
