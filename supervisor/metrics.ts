@@ -17,7 +17,15 @@ const labelText = (labels: Labels): string => {
   if (entries.length === 0) return '';
   return `{${entries.map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`).join(',')}}`;
 };
-const keyOf = (labels: Labels): string => JSON.stringify(Object.entries(labels).sort());
+/** The series' key: its labels, by name. (Counted on every checkpoint: no sort or JSON for one label.) */
+const keyOf = (labels: Labels): string => {
+  const names = Object.keys(labels);
+  if (names.length === 1) return `${names[0]}\u0000${labels[names[0]!]}`;
+  return names
+    .sort()
+    .map((name) => `${name}\u0000${labels[name]}`)
+    .join('\u0001');
+};
 
 export class Counter implements Metric {
   readonly type = 'counter';
