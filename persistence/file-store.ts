@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { access, link, mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { closeSync, existsSync, fsync, linkSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { join, resolve } from 'node:path';
 import { CheckpointConflictError, ensureError } from '../errors.js';
 import { assertCheckpointSize, megabytes, type CheckpointStore, type StoredCheckpoint } from './checkpoint-store.js';
@@ -55,20 +57,17 @@ export class FileCheckpointStore implements CheckpointStore {
   async save(agentId: string, seq: number, data: string, expectedRevision: number | undefined, segments?: SegmentedSave): Promise<number> {
     assertCheckpointSize(agentId, data, this.maxBytes, segments);
     const dir = await this.agentDir(agentId);
-    await this.keeper.save(agentId, segments);
+    if (segments?.newSegments.length) await this.keeper.save(agentId, segments); // most saves seal none
+    if (!(await this.followsLatest(agentId, expectedRevision))) throw new CheckpointConflictError(agentId, seq);
     const temp = join(dir, `.${seq}.${this.tempTag}.${this.tempCounter++}.tmp`);
-    const [isLatest] = await Promise.all([this.followsLatest(agentId, expectedRevision), writeTemp(temp, data, this.fsync)]);
-    if (!isLatest) {
-      await unlink(temp).catch(() => undefined);
-      throw new CheckpointConflictError(agentId, seq);
-    }
+    await writeTemp(temp, data, this.fsync);
     try {
-      await link(temp, join(dir, `${seq}.json`));
+      linkSync(temp, join(dir, `${seq}.json`));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new CheckpointConflictError(agentId, seq);
       throw error;
     } finally {
-      await unlink(temp).catch(() => undefined);
+      unlinkQuietlySync(temp);
     }
     if (this.fsync) await syncDirectory(dir);
     if (seq > this.keepLastN) this.inBackground(unlinkQuietly(join(dir, `${seq - this.keepLastN}.json`)));
@@ -145,10 +144,7 @@ export class FileCheckpointStore implements CheckpointStore {
    */
   private async followsLatest(agentId: string, expectedRevision: number | undefined): Promise<boolean> {
     if (expectedRevision === undefined) return (await this.history(agentId)).length === 0;
-    return access(join(this.path, agentId, `${expectedRevision}.json`)).then(
-      () => true,
-      () => false,
-    );
+    return existsSync(join(this.path, agentId, `${expectedRevision}.json`));
   }
 
   private async agentDir(agentId: string): Promise<string> {
@@ -168,22 +164,55 @@ export class FileCheckpointStore implements CheckpointStore {
   }
 }
 
-async function writeTemp(temp: string, data: string, fsync: boolean): Promise<void> {
+/*
+ * A save waits for two fsyncs (the file's, then its folder's): those go to libuv's thread pool.
+ * The small steps around them (open, write, link, unlink, close of a local file) are made
+ * synchronously: each is a few microseconds, and a round trip through the thread pool cost more
+ * than that — nine of them made a save ~60% slower than its two fsyncs alone. A large
+ * checkpoint is written asynchronously, so it does not hold up the other agents.
+ */
+const SYNC_WRITE_MAX_BYTES = 1 << 20;
+const fsyncAsync = promisify(fsync);
+
+async function writeTemp(temp: string, data: string, sync: boolean): Promise<void> {
+  if (data.length > SYNC_WRITE_MAX_BYTES) return writeLargeTemp(temp, data, sync);
+  const fd = openSync(temp, 'wx');
+  try {
+    const bytes = Buffer.from(data);
+    for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
+    if (sync) await fsyncAsync(fd);
+  } catch (error) {
+    closeSync(fd);
+    unlinkQuietlySync(temp);
+    throw error;
+  }
+  closeSync(fd);
+}
+
+async function writeLargeTemp(temp: string, data: string, sync: boolean): Promise<void> {
   const file = await open(temp, 'wx');
   try {
     await file.writeFile(data);
-    if (fsync) await file.sync();
+    if (sync) await file.sync();
   } finally {
     await file.close();
   }
 }
 
 async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
+  const fd = openSync(dir, 'r');
   try {
-    await handle.sync();
+    await fsyncAsync(fd);
   } finally {
-    await handle.close();
+    closeSync(fd);
+  }
+}
+
+function unlinkQuietlySync(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // already gone, or the folder was deleted with the agent
   }
 }
 
