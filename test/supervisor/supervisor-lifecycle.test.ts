@@ -1,8 +1,7 @@
-import { pino } from 'pino';
-import { describe, expect, it } from 'vitest';
-
 // The supervisor's backoff, start failures, managing children, stopping, and its events and logs
 // (its strategies, restart types and intensity are in supervisor.test.ts).
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
 import { Supervisor, supervisorChild, type ChildSpec, type SupervisorEvent } from '../../supervisor/supervisor.js';
 import { childStates, rejection, setup } from '../helpers/supervisor-setup.js';
 
