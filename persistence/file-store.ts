@@ -177,16 +177,16 @@ const fsyncAsync = promisify(fsync);
 async function writeTemp(temp: string, data: string, sync: boolean): Promise<void> {
   if (data.length > SYNC_WRITE_MAX_BYTES) return writeLargeTemp(temp, data, sync);
   const fd = openSync(temp, 'wx');
+  let written = false;
   try {
     const bytes = Buffer.from(data);
-    for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
+    for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset);
     if (sync) await fsyncAsync(fd);
-  } catch (error) {
+    written = true;
+  } finally {
     closeSync(fd);
-    unlinkQuietlySync(temp);
-    throw error;
+    if (!written) unlinkQuietlySync(temp);
   }
-  closeSync(fd);
 }
 
 async function writeLargeTemp(temp: string, data: string, sync: boolean): Promise<void> {
