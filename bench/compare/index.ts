@@ -224,7 +224,7 @@ async function main(): Promise<number> {
   };
   const perSecond = (v: number) => v.toFixed(0);
   printTable(
-    ['system', 'workflow p50', 'workflow p99', 'step p50', 'step p99', `workflows/s (${workload.inFlight} in flight)`, 'steps/s', 'durable writes/workflow'],
+    ['system', 'workflow p50', 'workflow p99', 'step p50', 'step p99', `workflows/s (${workload.inFlight} in flight)`, 'steps/s', 'worker CPU ms/workflow', 'durable writes/workflow'],
     ordered.map((r) =>
       r.status === 'ok'
         ? [
@@ -235,9 +235,10 @@ async function main(): Promise<number> {
             ms(r.sequential!.step.p99),
             perSecond(r.throughput!.workflowsPerSecond) + spread(r, (f) => f.workflowsPerSecond, perSecond),
             r.role === 'floor' ? `${r.throughput!.stepsPerSecond.toFixed(0)} puts/s` : r.throughput!.stepsPerSecond.toFixed(0),
+            r.throughput!.workerCpuMsPerWorkflow === undefined ? '' : r.throughput!.workerCpuMsPerWorkflow.toFixed(3),
             writesPerWorkflow(r),
           ]
-        : [r.name, 'unavailable', '', '', '', '', '', ''],
+        : [r.name, 'unavailable', '', '', '', '', '', '', ''],
     ),
   );
 

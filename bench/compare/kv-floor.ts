@@ -52,6 +52,7 @@ export async function benchKvFloor(target: FloorTarget, workload: Workload): Pro
     // Throughput: `inFlight` puts at once, as many puts as the workflows' checkpoints.
     const totalPuts = workload.total * putsPerWorkflow;
     let next = 0;
+    const cpuBefore = process.cpuUsage();
     const started = performance.now();
     await Promise.all(
       Array.from({ length: workload.inFlight }, async () => {
@@ -59,6 +60,7 @@ export async function benchKvFloor(target: FloorTarget, workload: Workload): Pro
       }),
     );
     const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
     const putsPerSecond = totalPuts / seconds;
     return {
       ...base,
@@ -70,6 +72,8 @@ export async function benchKvFloor(target: FloorTarget, workload: Workload): Pro
         seconds,
         workflowsPerSecond: putsPerSecond / putsPerWorkflow,
         stepsPerSecond: putsPerSecond,
+        // per "workflow" of `putsPerWorkflow` puts, like the others'
+        workerCpuMsPerWorkflow: (cpu.user + cpu.system) / 1000 / workload.total,
       },
       details: { valueBytes: target.valueBytes, putsPerWorkflow, putsPerSecond, totalPuts },
     };

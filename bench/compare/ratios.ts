@@ -23,6 +23,7 @@ export function aggregate(rounds: SystemResult[]): SystemResult {
           stepP50: r.sequential!.step.p50,
           stepP99: r.sequential!.step.p99,
           workflowsPerSecond: r.throughput!.workflowsPerSecond,
+          ...(r.throughput!.workerCpuMsPerWorkflow === undefined ? {} : { workerCpuMsPerWorkflow: r.throughput!.workerCpuMsPerWorkflow }),
         }
       : { round: i + 1, status: 'unavailable', reason: r.reason },
   );
@@ -42,6 +43,9 @@ export function aggregate(rounds: SystemResult[]): SystemResult {
       seconds: med((r) => r.throughput!.seconds),
       workflowsPerSecond: med((r) => r.throughput!.workflowsPerSecond),
       stepsPerSecond: med((r) => r.throughput!.stepsPerSecond),
+      ...(ok.every((r) => r.throughput!.workerCpuMsPerWorkflow !== undefined)
+        ? { workerCpuMsPerWorkflow: med((r) => r.throughput!.workerCpuMsPerWorkflow!) }
+        : {}),
     },
     details: { ...first.details, ...(typeof first.details?.putsPerSecond === 'number' ? { putsPerSecond: med((r) => r.details!.putsPerSecond as number) } : {}) },
     rounds: figures,

@@ -62,6 +62,12 @@ export interface SystemResult {
     workflowsPerSecond: number;
     /** workflowsPerSecond × 3 (the floor: puts per second). */
     stepsPerSecond: number;
+    /**
+     * CPU time of the worker process — the engine or the peer's SDK, and the load generator —
+     * per workflow during the throughput phase, in ms. The servers (nats-server, restate-server,
+     * PostgreSQL) are other processes and not counted.
+     */
+    workerCpuMsPerWorkflow?: number;
   };
   /** System-specific figures (checkpoint sizes, commits per workflow, settings read, …). */
   details?: Record<string, unknown>;
@@ -78,6 +84,7 @@ export interface RoundFigures {
   stepP50?: number;
   stepP99?: number;
   workflowsPerSecond?: number;
+  workerCpuMsPerWorkflow?: number;
 }
 
 export function unavailable(base: Pick<SystemResult, 'id' | 'name' | 'role' | 'version' | 'durability'>, error: unknown): SystemResult {
@@ -142,6 +149,7 @@ export async function drive(
   await hooks.afterSequential?.();
 
   let launched = 0;
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: workload.inFlight }, async () => {
@@ -152,6 +160,7 @@ export async function drive(
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
   const workflowsPerSecond = workload.total / seconds;
 
   return {
@@ -162,6 +171,7 @@ export async function drive(
       seconds,
       workflowsPerSecond,
       stepsPerSecond: workflowsPerSecond * STEP_NAMES.length,
+      workerCpuMsPerWorkflow: (cpu.user + cpu.system) / 1000 / workload.total,
     },
   };
 }
