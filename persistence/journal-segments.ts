@@ -141,6 +141,9 @@ function segmentName(data: string): string {
 /** Names that are valid segment names (the stores use them in keys and file names). */
 export const SEGMENT_NAME = /^[A-Za-z0-9_-]{32}$/;
 
+/** Agents whose stored segments a store remembers (least recently used out). */
+export const KNOWN_AGENTS_MAX = 10_000;
+
 /** Characters of recently read segments a store keeps (about 8 MiB at most). */
 const RECENT_SEGMENTS_CHARS = 4 * 1024 * 1024;
 
@@ -216,7 +219,11 @@ export class SegmentKeeper {
     if (names.length === 0) return;
     const known = this.known.get(agentId) ?? new Set<string>();
     for (const name of names) known.add(name);
+    this.known.delete(agentId); // most recently used: to the end
     this.known.set(agentId, known);
+    // A store outlives many agents: it remembers the latest ones only. Forgetting costs at most
+    // writing a segment again (same name, same content) if that agent saves once more.
+    if (this.known.size > KNOWN_AGENTS_MAX) this.known.delete(this.known.keys().next().value!);
   }
 }
 

@@ -20,7 +20,7 @@ import { createActor } from 'xstate';
 import { agentMachine } from '../../actors/agent-machine.js';
 import { persistedSnapshot } from '../../actors/persisted-snapshot.js';
 import { stringifySnapshot } from '../../persistence/incremental-json.js';
-import { JournalSegmenter, SEGMENT_ENTRIES, SegmentKeeper } from '../../persistence/journal-segments.js';
+import { JournalSegmenter, KNOWN_AGENTS_MAX, SEGMENT_ENTRIES, SegmentKeeper } from '../../persistence/journal-segments.js';
 import { hostsClosedAfterEach, until } from '../helpers/hosts.js';
 import { natsServerForFile, PlainClient } from '../helpers/nats-client.js';
 import { startNatsServer } from '../helpers/nats-server.js';
@@ -258,6 +258,22 @@ describe('journal segments', () => {
     keeper.forget('a'); // a deleted agent's segments are read afresh
     await keeper.splice({ agentId: 'a', seq: 1, revision: 1, data });
     expect(reads).toBe(2 * Math.floor(200 / SEGMENT_ENTRIES));
+  });
+
+  it('remembers the stored segments of the latest agents only: one it forgot writes its segment again', async () => {
+    const puts: string[] = [];
+    const keeper = new SegmentKeeper(
+      async (agentId) => void puts.push(agentId),
+      async () => undefined,
+    );
+    const segment = (name: string) => ({ newSegments: [{ name, data: '[]' }], referencedBytes: 2 });
+    for (let n = 0; n <= KNOWN_AGENTS_MAX; n++) await keeper.save(`agent-${n}`, segment('s'.repeat(32)));
+    expect(puts).toHaveLength(KNOWN_AGENTS_MAX + 1);
+    await keeper.save(`agent-${KNOWN_AGENTS_MAX}`, segment('s'.repeat(32))); // remembered: not written again
+    expect(puts).toHaveLength(KNOWN_AGENTS_MAX + 1);
+    await keeper.save('agent-0', segment('s'.repeat(32))); // the oldest was forgotten: written again, harmlessly
+    expect(puts).toHaveLength(KNOWN_AGENTS_MAX + 2);
+    expect((keeper as unknown as { known: Map<string, unknown> }).known.size).toBe(KNOWN_AGENTS_MAX);
   });
 
   it('counts the segments a checkpoint names against max_checkpoint_size_mb', async () => {
