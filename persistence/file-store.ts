@@ -19,6 +19,8 @@ export interface FileCheckpointStoreOptions {
    * survives power loss, not only a process crash. Default true.
    */
   fsync?: boolean;
+  /** @internal Agents whose folder the store remembers exists (default 10,000; tests use fewer). */
+  knownFoldersMax?: number;
 }
 
 const CHECKPOINT_FILE = /^(\d+)\.json$/;
@@ -38,6 +40,7 @@ export class FileCheckpointStore implements CheckpointStore {
   private readonly keepLastN: number;
   private readonly maxBytes: number;
   private readonly fsync: boolean;
+  private readonly knownFoldersMax: number;
   private readonly knownDirs = new Set<string>();
   private readonly pruning = new Set<Promise<unknown>>();
   private tempCounter = 0;
@@ -52,6 +55,7 @@ export class FileCheckpointStore implements CheckpointStore {
     this.keepLastN = options.keepLastN ?? 10;
     this.maxBytes = megabytes(options.maxCheckpointSizeMb ?? 10);
     this.fsync = options.fsync ?? true;
+    this.knownFoldersMax = options.knownFoldersMax ?? 10_000;
   }
 
   async save(agentId: string, seq: number, data: string, expectedRevision: number | undefined, segments?: SegmentedSave): Promise<number> {
@@ -153,6 +157,8 @@ export class FileCheckpointStore implements CheckpointStore {
       await mkdir(dir, { recursive: true });
       if (this.fsync) await syncDirectory(this.path);
       this.knownDirs.add(agentId);
+      // The latest agents only: a store outlives many agents. One forgotten costs a mkdir again.
+      if (this.knownDirs.size > this.knownFoldersMax) this.knownDirs.delete(this.knownDirs.values().next().value!);
     }
     return dir;
   }

@@ -19,6 +19,16 @@ describe('FileCheckpointStore', () => {
     await store.close();
   });
 
+  it('remembers the folders of the latest agents only, and saves for one it forgot', async () => {
+    await using dir = await tempDir();
+    const store = new FileCheckpointStore({ path: dir.path, knownFoldersMax: 50 });
+    for (let n = 0; n <= 50; n++) await store.save(`agent-${n}`, 1, '{}', undefined);
+    expect((store as unknown as { knownDirs: Set<string> }).knownDirs.size).toBe(50);
+    expect(await store.save('agent-0', 2, '{"two":2}', 1)).toBe(2);
+    expect((await store.latest('agent-0'))?.data).toBe('{"two":2}');
+    await store.close();
+  });
+
   it('ignores a half-written temporary file left by a crash', async () => {
     await using dir = await tempDir();
     const store = new FileCheckpointStore({ path: dir.path });
