@@ -46,19 +46,21 @@ export class AgentTable {
 
   /**
    * A finished agent leaves memory: its runtime goes, its status and outcome stay among the
-   * last `FINISHED_KEPT` finished agents (older ones are read from the store).
+   * last `FINISHED_KEPT` finished agents (older ones are read from the store). Returns the
+   * agent that fell out of that record, if one did and nothing else holds it.
    */
-  retire(agentId: string, status: AgentStatus, outcome: Promise<unknown>): void {
+  retire(agentId: string, status: AgentStatus, outcome: Promise<unknown>): string | undefined {
     this.finished.delete(agentId);
     this.finished.set(agentId, { status, outcome });
-    if (this.finished.size > FINISHED_KEPT) {
-      const oldest = this.finished.keys().next().value!;
-      this.finished.delete(oldest);
-      // Its handle goes too (a handle names the agent; a new one is made if it is asked for again).
-      if (!this.running.has(oldest) && !this.quarantined.has(oldest)) this.refs.delete(oldest);
-    }
     this.running.delete(agentId);
     this.inputs.delete(agentId);
+    if (this.finished.size <= FINISHED_KEPT) return undefined;
+    const oldest = this.finished.keys().next().value!;
+    this.finished.delete(oldest);
+    if (this.running.has(oldest) || this.quarantined.has(oldest)) return undefined;
+    // Its handle goes too (a handle names the agent; a new one is made if it is asked for again).
+    this.refs.delete(oldest);
+    return oldest;
   }
 
   /** A parked agent leaves memory entirely: its state is in its checkpoints. */

@@ -441,8 +441,9 @@ export class Host implements AgentDirectory {
   private retire(agentId: string, outcome: Promise<unknown>): void {
     const runtime = this.agents.get(agentId);
     if (!runtime?.isHalted || runtime.state === 'running' || runtime.state === 'waiting') return;
-    this.table.retire(agentId, this.statusOf(agentId), outcome);
+    const forgotten = this.table.retire(agentId, this.statusOf(agentId), outcome);
     this.supervision.forget(agentId);
+    if (forgotten) this.supervision.dropFinished(forgotten); // a failed one was kept in its supervisor's record
   }
 
   // ---- used by idle eviction ------------------------------------------------------------

@@ -223,6 +223,11 @@ export class SupervisedAgents {
     });
   }
 
+  /** An agent finished long ago leaves its supervisor's record (failed ones stay there until then). */
+  dropFinished(agentId: string): void {
+    this.tree.removeAgent(agentId);
+  }
+
   /** Forgets a finished agent (the host keeps what it needs of it). */
   forget(agentId: string): void {
     if (this.outcomes.get(agentId)?.settled) this.outcomes.delete(agentId);

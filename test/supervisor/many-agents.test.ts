@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { playbook, receive, sleep, step } from 'durable-playbooks';
+import { playbook, receive, sleep, step, TerminalError } from 'durable-playbooks';
 import { hostsClosedAfterEach } from '../helpers/hosts.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -56,5 +56,27 @@ describe('a host that runs agents for a long time', () => {
     expect(internals.table.refs.size).toBeLessThanOrEqual(kept);
     expect(internals.services.observability.lastCheckpointAt.size).toBeLessThan(total - kept / 2);
     expect(internals.services.observability.lastCheckpointAt.has('quick-0')).toBe(false);
+  }, 60_000);
+
+  it("drops a long-finished failed agent from its supervisor's record too", async () => {
+    const Failing = playbook('Failing', async (n: number) => {
+      throw new TerminalError(`agent ${n} gives up`);
+    });
+    const host = await newHost({ durability: { storage: 'memory' } });
+    const kept = 10_000; // FINISHED_KEPT in supervisor/agent-table.ts
+    const total = kept + 500;
+    for (let n = 0; n < total; n += 500) {
+      const batch = await Promise.all(
+        Array.from({ length: 500 }, (_, i) => host.spawn(Failing, { id: `failing-${n + i}`, input: n + i, restart: 'temporary' })),
+      );
+      await Promise.all(batch.map((agent) => agent.result().catch(() => undefined)));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20)); // finished agents are retired in a later turn
+
+    const children = host.supervisors().children.map((child) => child.id);
+    expect(children.length).toBeLessThanOrEqual(kept);
+    expect(children).not.toContain('failing-0');
+    expect(children).toContain(`failing-${total - 1}`);
+    expect(host.get('failing-0')).toBeUndefined();
   }, 60_000);
 });
