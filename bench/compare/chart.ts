@@ -191,7 +191,7 @@ export function chartSvg(results: SystemResult[], meta: ChartMeta): { svg: strin
   const p2 = panel(
     y,
     `Throughput: ${meta.workload.inFlight} workflows in flight — higher is better`,
-    `workflows per second · ${meta.workload.total.toLocaleString('en-US')} workflows${throughputRows.some((r) => r.range) ? ' · thin line under a bar: min–max over the rounds' : ''}`,
+    `workflows per second · ${meta.workload.total.toLocaleString('en-US')} workflows after ${meta.workload.throughputWarmup.toLocaleString('en-US')} warm-up${throughputRows.some((r) => r.range) ? ' · thin line under a bar: min–max over the rounds' : ''}`,
     throughputRows,
   );
   parts.push(p2.svg);

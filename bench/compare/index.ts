@@ -13,6 +13,8 @@
  *   ONLY=restate,dbos npm run bench:peers    — some systems only: playbooks (= nats,file),
  *                                              nats, file, restate, dbos, floor
  *   ROUNDS=3 npm run bench:peers             — another number of rounds (default 5; QUICK: 1)
+ *   THROUGHPUT_WARMUP=0 npm run bench:peers  — another number of unmeasured workflows before the
+ *                                              throughput phase (default 2,000; QUICK: 0)
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -101,7 +103,8 @@ let interrupted = false;
 
 async function main(): Promise<number> {
   const quick = process.env.QUICK === '1';
-  const workload: Workload = quick ? QUICK : FULL;
+  const workload: Workload = { ...(quick ? QUICK : FULL) };
+  if (process.env.THROUGHPUT_WARMUP !== undefined) workload.throughputWarmup = Math.max(0, Number(process.env.THROUGHPUT_WARMUP) || 0);
   const rounds = Math.max(1, Number(process.env.ROUNDS ?? (quick ? 1 : 5)) || 1);
   const selected = parseOnly(process.env.ONLY);
   const startedAt = new Date();
@@ -109,7 +112,7 @@ async function main(): Promise<number> {
 
   console.log(`durable-playbooks vs Restate and DBOS — node ${process.version}, ${availableParallelism()} CPUs (${cpus()[0]?.model.trim() ?? '?'})${quick ? ' (QUICK)' : ''}`);
   console.log(
-    `workload: a workflow of ${STEP_NAMES.length} sequential steps, each returning ~100-byte JSON; sequential: ${workload.sequentialRuns} runs after ${workload.warmup} warm-up; throughput: ${workload.total.toLocaleString('en-US')} workflows, ${workload.inFlight} in flight`,
+    `workload: a workflow of ${STEP_NAMES.length} sequential steps, each returning ~100-byte JSON; sequential: ${workload.sequentialRuns} runs after ${workload.warmup} warm-up; throughput: ${workload.total.toLocaleString('en-US')} workflows, ${workload.inFlight} in flight, after ${workload.throughputWarmup.toLocaleString('en-US')} warm-up`,
   );
   console.log(`systems: ${ORDER.filter((id) => selected.has(id)).join(', ')}; ${rounds} round${rounds > 1 ? 's, order rotated each round, medians reported' : ''}\n`);
 

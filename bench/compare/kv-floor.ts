@@ -7,7 +7,7 @@
 import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
 import { distribution } from '../stats.js';
-import { PLAYBOOKS_DURABILITY, unavailable, type SystemResult, type Workload } from './workload.js';
+import { PLAYBOOKS_DURABILITY, runConcurrently, unavailable, type SystemResult, type Workload } from './workload.js';
 
 export interface FloorTarget {
   natsUrl: string;
@@ -49,16 +49,20 @@ export async function benchKvFloor(target: FloorTarget, workload: Workload): Pro
       workflowMs.push(performance.now() - started);
     }
 
-    // Throughput: `inFlight` puts at once, as many puts as the workflows' checkpoints.
-    const totalPuts = workload.total * putsPerWorkflow;
+    // Throughput: `inFlight` puts at once, as many puts as the workflows' checkpoints (after
+    // as many for the warm-up as the workflows' warm-up has).
+    // Keys of their own for each phase, 1,000 of them: the measured puts fill each key's history
+    // (10) and no more, so the server never drops an old value to make room while measured.
     let next = 0;
+    let prefix = 'tp-warm';
+    const put = () => kv.put(`${prefix}-${next++ % 1000}`, value);
+    await runConcurrently(workload.throughputWarmup * putsPerWorkflow, workload.inFlight, put);
+    const totalPuts = workload.total * putsPerWorkflow;
+    prefix = 'tp';
+    next = 0;
     const cpuBefore = process.cpuUsage();
     const started = performance.now();
-    await Promise.all(
-      Array.from({ length: workload.inFlight }, async () => {
-        while (next < totalPuts) await kv.put(`tp-${next++ % 1000}`, value);
-      }),
-    );
+    await runConcurrently(totalPuts, workload.inFlight, put);
     const seconds = (performance.now() - started) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
     const putsPerSecond = totalPuts / seconds;
