@@ -75,7 +75,7 @@ export class CheckpointPipeline {
 
   private readonly startFlush = (): void => {
     this.flushScheduled = false;
-    if (!this.writing && this.pending.length > 0) this.writing = this.flush();
+    if (!this.writing && this.pending.length > 0 && !this.ended) this.writing = this.flush();
   };
 
   /** No more writes: another copy of the agent took over. Pending commits stay pending. */
@@ -86,59 +86,70 @@ export class CheckpointPipeline {
   /** The host is closing: write what is pending now, stop retrying, and wait for the write. */
   async drain(): Promise<void> {
     this.detached.abort();
-    if (this.pending.length > 0 && !this.writing) this.writing = this.flush();
+    if (this.pending.length > 0 && !this.writing && !this.ended) this.writing = this.flush();
     await this.writing;
   }
 
-  private async flush(): Promise<void> {
-    while (this.pending.length > 0 && !this.ended) {
-      const batch = this.pending;
-      this.pending = [];
-      const failure = await this.writeCurrentState();
+  /**
+   * Writes the pending commits, one batch per write, until none is left; commits that arrive
+   * while a write is out share the next one. (Promise chains rather than async functions: this
+   * runs for every checkpoint, and each async layer cost two more promises.)
+   */
+  private flush(): Promise<void> {
+    const batch = this.pending;
+    this.pending = [];
+    return this.writeCurrentState(1, []).then((failure) => {
       if (failure) {
         // Commits from the playbook stay pending: its code is abandoned, as a crash would.
         for (const commit of [...batch, ...this.pending.splice(0)]) commit.reject?.(failure);
-        break;
+      } else {
+        for (const commit of batch) commit.resolve();
+        if (this.pending.length > 0 && !this.ended) return this.flush();
       }
-      for (const commit of batch) commit.resolve();
-    }
-    this.writing = undefined;
+      this.writing = undefined;
+      return undefined;
+    });
   }
 
   /** Resolves to `undefined` once stored, or to the error that ends the agent's writes. */
-  private async writeCurrentState(): Promise<Error | undefined> {
-    let recordedBefore: string[] = [];
-    for (let attempt = 1; ; attempt++) {
-      if (!this.gate.isValid) {
-        this.blockedOn = "this host's lease lapsed: waiting to renew it and to check the agent is still its own";
-        await this.gate.whenValid();
-        if (this.ended) return new HostClosedError(this.source.agentId);
-      }
-      const content = this.source.take();
-      const recorded = [...recordedBefore, ...content.recorded];
-      recordedBefore = recorded; // a retried write carries what the failed one would have
-      const started = performance.now();
-      try {
-        const { seq, bytes } = await this.writer.write(content.snapshot, content.state, content.error, content.inboxCursor);
+  private writeCurrentState(attempt: number, recordedBefore: string[]): Promise<Error | undefined> {
+    if (!this.gate.isValid) return this.writeOnceValid(attempt, recordedBefore);
+    const content = this.source.take();
+    // A retried write carries what the failed one would have.
+    const recorded = recordedBefore.length > 0 ? [...recordedBefore, ...content.recorded] : content.recorded;
+    const started = performance.now();
+    return this.writer.write(content.snapshot, content.state, content.error, content.inboxCursor).then(
+      ({ seq, bytes }) => {
         this.blockedOn = undefined;
         this.source.onStored(content);
         const state = content.state;
         if (this.logger.isLevelEnabled('debug')) this.logger.debug({ seq, state, bytes, recorded }, 'checkpointed');
         this.emit({ type: 'checkpointed', seq, state, bytes, durationMs: performance.now() - started, recorded });
         return undefined;
-      } catch (thrown) {
-        const error = ensureError(thrown);
-        if (error instanceof CheckpointConflictError || error instanceof CheckpointTooLargeError) {
-          this.ended = true;
-          return this.source.onFatalWrite(error);
-        }
-        if (this.detached.signal.aborted) return new HostClosedError(this.source.agentId);
-        this.blockedOn = `checkpoint store: ${error.message}`;
-        const delayMs = Math.min(10 * 2 ** (attempt - 1), STORE_RETRY_MAX_MS);
-        this.logger.warn({ err: error, attempt, delayMs }, 'checkpoint write failed; retrying');
-        await this.pauseUnlessDetached(delayMs);
-      }
+      },
+      (thrown: unknown) => this.writeFailed(ensureError(thrown), attempt, recorded),
+    );
+  }
+
+  private async writeOnceValid(attempt: number, recordedBefore: string[]): Promise<Error | undefined> {
+    this.blockedOn = "this host's lease lapsed: waiting to renew it and to check the agent is still its own";
+    await this.gate.whenValid();
+    if (this.ended) return new HostClosedError(this.source.agentId);
+    return this.writeCurrentState(attempt, recordedBefore);
+  }
+
+  /** A write failed: the error that ends the agent's writes, or (the store is unavailable) a retry. */
+  private async writeFailed(error: Error, attempt: number, recorded: string[]): Promise<Error | undefined> {
+    if (error instanceof CheckpointConflictError || error instanceof CheckpointTooLargeError) {
+      this.ended = true;
+      return this.source.onFatalWrite(error);
     }
+    if (this.detached.signal.aborted) return new HostClosedError(this.source.agentId);
+    this.blockedOn = `checkpoint store: ${error.message}`;
+    const delayMs = Math.min(10 * 2 ** (attempt - 1), STORE_RETRY_MAX_MS);
+    this.logger.warn({ err: error, attempt, delayMs }, 'checkpoint write failed; retrying');
+    await this.pauseUnlessDetached(delayMs);
+    return this.writeCurrentState(attempt + 1, recorded);
   }
 
   private pauseUnlessDetached(ms: number): Promise<void> {

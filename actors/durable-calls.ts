@@ -33,31 +33,54 @@ export function idempotencyKey(rt: AgentRuntime, site: CallSite): string {
   return `${rt.agentId}${run > 0 ? `~${run}` : ''}/${[...site.frame, site.position].join('.')}`;
 }
 
-export async function callStep(rt: AgentRuntime, frame: FrameCursor, step: StepDefinition, args: unknown[]): Promise<unknown> {
-  if (!rt.acceptsCalls) return rt.abandon();
-  const site = nextSite(frame);
-  const recorded = rt.replay(site, 'step', step.name);
-  if (recorded === MISMATCH) return rt.abandon();
-  if (recorded) return unwrap(recorded);
-
-  const may = rt.mayAct();
-  if (may !== true && !(await may)) return rt.abandon();
-  const outcome: Outcome = {};
-  const done = rt.stepStarted();
+/**
+ * A step: replayed from the journal, or run (with its retries) and recorded. Promise chains
+ * rather than async/await, as in the checkpoint path: this runs for every step, and each
+ * await cost a promise more.
+ */
+export function callStep(rt: AgentRuntime, frame: FrameCursor, step: StepDefinition, args: unknown[]): Promise<unknown> {
   try {
-    const value = await runStepAttempts(step, args, rt, idempotencyKey(rt, site));
-    outcome.value = toJournalValue(value, `result of step "${step.name}"`);
+    if (!rt.acceptsCalls) return rt.abandon();
+    const site = nextSite(frame);
+    const recorded = rt.replay(site, 'step', step.name);
+    if (recorded === MISMATCH) return rt.abandon();
+    if (recorded) return Promise.resolve(recorded).then(unwrap);
+    const may = rt.mayAct();
+    if (may === true) return runStepLive(rt, site, step, args);
+    if (may === false) return rt.abandon();
+    return may.then((allowed) => (allowed ? runStepLive(rt, site, step, args) : rt.abandon()));
   } catch (error) {
-    outcome.error = serializeError(error);
+    return Promise.reject(error);
   }
+}
+
+/** Runs the step now; resolves (or rejects) with its outcome once that is checkpointed. */
+function runStepLive(rt: AgentRuntime, site: CallSite, step: StepDefinition, args: unknown[]): Promise<unknown> {
+  const done = rt.stepStarted();
+  return runStepAttempts(step, args, rt, idempotencyKey(rt, site)).then(
+    (value) => recordStep(rt, site, step.name, journaled(value, step.name), done),
+    (error: unknown) => recordStep(rt, site, step.name, { error: serializeError(error) }, done),
+  );
+}
+
+function journaled(value: unknown, stepName: string): Outcome {
+  try {
+    return { value: toJournalValue(value, `result of step "${stepName}"`) };
+  } catch (error) {
+    return { error: serializeError(error) };
+  }
+}
+
+function recordStep(rt: AgentRuntime, site: CallSite, name: string, outcome: Outcome, done: () => void): Promise<unknown> {
   if (rt.isHalted) {
     done();
     return rt.abandon();
   }
-  rt.record({ type: 'STEP.DONE', at: site, name: step.name, ...outcome });
-  await rt.commit();
-  done();
-  return unwrap(outcome);
+  rt.record({ type: 'STEP.DONE', at: site, name, ...outcome });
+  return rt.commit().then(() => {
+    done();
+    return unwrap(outcome);
+  });
 }
 
 export async function callPlaybook(rt: AgentRuntime, frame: FrameCursor, child: PlaybookDefinition, input: unknown): Promise<unknown> {

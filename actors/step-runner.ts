@@ -20,30 +20,43 @@ export interface StepHost {
 }
 
 /**
- * Runs a step's function with its retry policy and per-attempt timeout; throws its last error.
- * (The host is passed as it is, not wrapped in closures: this runs for every step.)
+ * Runs a step's function with its retry policy and per-attempt timeout; rejects with its last
+ * error. (The host is passed as it is, not wrapped in closures, and a first attempt that
+ * succeeds costs one promise on top of the step's own: this runs for every step.)
  */
-export async function runStepAttempts(definition: StepDefinition, args: unknown[], host: StepHost, idempotencyKey: string): Promise<unknown> {
-  for (let attempt = 1; ; attempt++) {
-    // Checked in the same turn as the attempt starts, so a host paused before this point
-    // (or while a retry waited) starts nothing once it wakes without its lease.
-    const may = host.mayAttempt();
-    if (may !== true && !(await may)) throw new AgentStoppedError(host.agentId);
-    try {
-      return await runAttempt(definition, args, host, idempotencyKey, attempt);
-    } catch (thrown) {
-      const error = ensureError(thrown);
-      if (error instanceof TerminalError || attempt >= definition.retry.maxAttempts || host.isHalted) {
-        throw error;
-      }
-      const delayMs = retryDelay(definition.retry, attempt);
-      host.stepRetrying(definition.name, attempt, error, delayMs);
-      await delay(host.clock, delayMs, host.signal);
-    }
-  }
+export function runStepAttempts(definition: StepDefinition, args: unknown[], host: StepHost, idempotencyKey: string): Promise<unknown> {
+  return attemptWhenAllowed(definition, args, host, idempotencyKey, 1);
 }
 
-async function runAttempt(definition: StepDefinition, args: unknown[], host: StepHost, idempotencyKey: string, attempt: number): Promise<unknown> {
+function attemptWhenAllowed(definition: StepDefinition, args: unknown[], host: StepHost, idempotencyKey: string, attempt: number): Promise<unknown> {
+  // Checked in the same turn as the attempt starts, so a host paused before this point
+  // (or while a retry waited) starts nothing once it wakes without its lease.
+  const may = host.mayAttempt();
+  if (may === true) return runAttempt(definition, args, host, idempotencyKey, attempt);
+  return may.then((allowed) => {
+    if (!allowed) throw new AgentStoppedError(host.agentId);
+    return runAttempt(definition, args, host, idempotencyKey, attempt);
+  });
+}
+
+/** After a failed attempt: the error, or (the policy allows another) the next attempt after its delay. */
+async function retryOrThrow(
+  thrown: unknown,
+  definition: StepDefinition,
+  args: unknown[],
+  host: StepHost,
+  idempotencyKey: string,
+  attempt: number,
+): Promise<unknown> {
+  const error = ensureError(thrown);
+  if (error instanceof TerminalError || attempt >= definition.retry.maxAttempts || host.isHalted) throw error;
+  const delayMs = retryDelay(definition.retry, attempt);
+  host.stepRetrying(definition.name, attempt, error, delayMs);
+  await delay(host.clock, delayMs, host.signal);
+  return attemptWhenAllowed(definition, args, host, idempotencyKey, attempt + 1);
+}
+
+function runAttempt(definition: StepDefinition, args: unknown[], host: StepHost, idempotencyKey: string, attempt: number): Promise<unknown> {
   // The attempt's AbortController is made only when something needs it (a timeout, or the
   // step reading its signal): most steps never look, and making one per step is not free.
   let controller: AbortController | undefined;
@@ -70,14 +83,23 @@ async function runAttempt(definition: StepDefinition, args: unknown[], host: Ste
       return attemptController().signal;
     },
   };
+  let running: Promise<unknown>;
   try {
-    // A synchronous throw from the step's function rejects this attempt, like an async one.
-    const attempt = execution.run({ kind: 'step', step: context }, definition.fn as (...a: unknown[]) => unknown, ...args);
-    if (definition.timeoutMs === undefined) return await attempt;
-    return await withTimeout(Promise.resolve(attempt), definition, host.clock, attemptController());
-  } finally {
-    unlink?.();
+    running = Promise.resolve(execution.run({ kind: 'step', step: context }, definition.fn as (...a: unknown[]) => unknown, ...args));
+    if (definition.timeoutMs !== undefined) running = withTimeout(running, definition, host.clock, attemptController());
+  } catch (thrown) {
+    running = Promise.reject(thrown); // a synchronous throw from the step's function fails the attempt like an async one
   }
+  return running.then(
+    (value) => {
+      unlink?.();
+      return value;
+    },
+    (thrown: unknown) => {
+      unlink?.();
+      return retryOrThrow(thrown, definition, args, host, idempotencyKey, attempt);
+    },
+  );
 }
 
 function withTimeout(

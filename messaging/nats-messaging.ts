@@ -6,6 +6,7 @@ import { ensureError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { InboxChannel, RawInboxMessage } from './agent-inbox.js';
 import { watchConnection, type NatsConnectionState } from './connection.js';
+import { textPublisher, type PublishText } from './frame-writer.js';
 import { agentIdOf, inboxStreamName, subjects } from './subjects.js';
 
 /** What messaging needs from its host. */
@@ -42,13 +43,16 @@ export class NatsMessaging {
   private readonly subscriptions: Subscription[] = [];
   private readonly deleting = new Set<Promise<unknown>>();
   private readonly eventQueue: AgentLifecycleEvent[] = [];
+  private readonly publishText: PublishText;
 
   private constructor(
     readonly connection: NatsConnection,
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
     private readonly options: NatsMessagingOptions,
-  ) {}
+  ) {
+    this.publishText = textPublisher(connection);
+  }
 
   static async start(options: NatsMessagingOptions): Promise<NatsMessaging> {
     const nc = options.connection;
@@ -121,7 +125,7 @@ export class NatsMessaging {
   /** Core publish of a JSON body (fire and forget: buffered while reconnecting). */
   publishRaw(subject: string, body: unknown): void {
     try {
-      this.connection.publish(subject, Buffer.from(JSON.stringify(body))); // faster than TextEncoder in Node
+      this.publishText(subject, JSON.stringify(body));
     } catch (error) {
       this.options.logger.debug({ err: ensureError(error), subject }, 'not published');
     }

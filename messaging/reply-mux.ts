@@ -1,5 +1,6 @@
-import { createInbox, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { createInbox, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { PlaybooksError } from '../errors.js';
+import { publishThroughClient, textPublisher, type PublishText } from './frame-writer.js';
 
 /** A JetStream API error in a reply (`{ "error": { "code", "err_code", "description" } }`). */
 export class JetStreamReplyError extends PlaybooksError {
@@ -14,10 +15,13 @@ export class JetStreamReplyError extends PlaybooksError {
 }
 
 interface Pending {
-  resolve: (msg: Msg) => void;
+  /** With a JetStream publish, the stored sequence its ack carries; else the reply itself. */
+  resolve: ((msg: Msg) => void) | ((seq: number) => void);
   reject: (error: Error) => void;
   deadline: number;
   subject: string;
+  /** A JetStream publish: the reply is its ack, read here (one promise per publish, not two). */
+  isPublish: boolean;
 }
 
 const decoder = new TextDecoder();
@@ -37,10 +41,13 @@ export class ReplyMux {
   private readonly sweeper: NodeJS.Timeout;
   private next = 0;
 
+  private readonly publishText: PublishText;
+
   constructor(
     private readonly nc: NatsConnection,
     private readonly timeoutMs: number,
   ) {
+    this.publishText = textPublisher(nc);
     this.subscription = nc.subscribe(`${this.prefix}.*`, {
       callback: (error, msg) => {
         if (!error) this.reply(msg);
@@ -51,21 +58,8 @@ export class ReplyMux {
   }
 
   /** Sends `data` to `subject` and resolves with the reply (a 503 "no responders" rejects). */
-  request(subject: string, data: Uint8Array | string, headers?: MsgHdrs): Promise<Msg> {
-    const token = (this.next++).toString(36);
-    return new Promise((resolve, reject) => {
-      this.pending.set(token, { resolve, reject, deadline: performance.now() + this.timeoutMs, subject });
-      try {
-        // Buffer.from encodes UTF-8 faster than TextEncoder in Node.
-        this.nc.publish(subject, typeof data === 'string' ? Buffer.from(data) : data, {
-          reply: `${this.prefix}.${token}`,
-          ...(headers ? { headers } : {}),
-        });
-      } catch (error) {
-        this.pending.delete(token);
-        reject(error as Error);
-      }
-    });
+  request(subject: string, data: Uint8Array | string): Promise<Msg> {
+    return new Promise((resolve, reject) => this.send(subject, data, undefined, { resolve, reject, deadline: 0, subject, isPublish: false }));
   }
 
   /**
@@ -73,8 +67,22 @@ export class ReplyMux {
    * compare-and-set (0: the subject must be empty). Resolves to the stored sequence.
    */
   publish(subject: string, data: Uint8Array | string, expectedLastSubjectSeq?: number): Promise<number> {
-    const headers = expectedLastSubjectSeq === undefined ? undefined : expectLastSubjectSeq(expectedLastSubjectSeq);
-    return this.request(subject, data, headers).then((reply) => publishAck(subject, reply));
+    const headerBlock = expectedLastSubjectSeq === undefined ? undefined : `NATS/1.0\r\nNats-Expected-Last-Subject-Sequence: ${expectedLastSubjectSeq}\r\n\r\n`;
+    return new Promise((resolve, reject) => this.send(subject, data, headerBlock, { resolve, reject, deadline: 0, subject, isPublish: true }));
+  }
+
+  private send(subject: string, data: Uint8Array | string, headerBlock: string | undefined, pending: Pending): void {
+    const token = (this.next++).toString(36);
+    pending.deadline = performance.now() + this.timeoutMs;
+    this.pending.set(token, pending);
+    try {
+      const reply = `${this.prefix}.${token}`;
+      if (typeof data === 'string') this.publishText(subject, data, reply, headerBlock);
+      else publishThroughClient(this.nc, subject, data, reply, headerBlock);
+    } catch (error) {
+      this.pending.delete(token);
+      pending.reject(error as Error);
+    }
   }
 
   /**
@@ -104,7 +112,17 @@ export class ReplyMux {
     if (!pending) return; // it timed out already
     this.pending.delete(token);
     if (msg.headers?.code === 503) pending.reject(new Error(`no responders for ${pending.subject} (is JetStream enabled, and the stream there?)`));
-    else pending.resolve(msg);
+    else if (!pending.isPublish) (pending.resolve as (msg: Msg) => void)(msg);
+    else {
+      let seq: number;
+      try {
+        seq = publishAck(pending.subject, msg);
+      } catch (error) {
+        pending.reject(error as Error);
+        return;
+      }
+      (pending.resolve as (seq: number) => void)(seq);
+    }
   }
 
   private expire(): void {
@@ -115,16 +133,6 @@ export class ReplyMux {
       pending.reject(new Error(`request to ${pending.subject} timed out after ${this.timeoutMs} ms`));
     }
   }
-}
-
-/**
- * The compare-and-set header of a publish, encoded directly: the client only calls `encode()`
- * on a publish's headers, and its general header object (a map, MIME-case keys, a text
- * encoder) cost as much memory per checkpoint as the rest of the publish.
- */
-function expectLastSubjectSeq(seq: number): MsgHdrs {
-  const block = Buffer.from(`NATS/1.0\r\nNats-Expected-Last-Subject-Sequence: ${seq}\r\n\r\n`);
-  return { encode: () => block } as unknown as MsgHdrs;
 }
 
 /** The stored sequence from a JetStream publish ack, or the error the ack carries. */

@@ -12,8 +12,6 @@ import {
 import { stringifySnapshot } from './incremental-json.js';
 import { JournalSegmenter, type SegmentedSave } from './journal-segments.js';
 
-const LANDED_EARLIER = Symbol('an earlier attempt landed');
-
 /** The JSON of a writer's record before its seq, between seq and savedAt, and before its snapshot. */
 function envelopeParts(agentId: string, options: CheckpointWriterOptions): { head: string; middle: string; tail: string } {
   const { kind, playbook, owner, supervision } = options;
@@ -85,7 +83,8 @@ export class CheckpointWriter {
     return this.position.seq;
   }
 
-  async write(
+  /** Stores the agent's state as its next checkpoint (one promise on top of the store's save). */
+  write(
     snapshot: PersistedAgentSnapshot | PersistedMachineSnapshot,
     status: AgentState,
     error?: SerializedError,
@@ -93,44 +92,56 @@ export class CheckpointWriter {
   ): Promise<WrittenCheckpoint> {
     // The record's JSON, field by field in the order of CheckpointRecord (tests check it equals
     // JSON.stringify of the record): the fields that never change for this writer are encoded once.
+    // Encoded once, now: the journal is updated in place, so encoding the snapshot again after
+    // an await could mix a newer journal with this snapshot's inbox.
     const { head, middle, tail } = (this.envelope ??= envelopeParts(this.agentId, this.options));
     let afterSeq = `${middle}${isoTime(this.options.now())}","status":"${status}"`;
     if (error) afterSeq += `,"error":${JSON.stringify(error)}`;
     if (inboxCursor > 0) afterSeq += `,"inboxCursor":${inboxCursor}`;
-    afterSeq += `${tail}${stringifySnapshot(snapshot, this.options.kind ?? 'playbook', this.segmenter)}}`;
-    const segments = this.segmenter?.pending();
-    for (;;) {
-      // Encoded once, now: the journal is updated in place, so encoding the snapshot again after
-      // an await could mix a newer journal with this snapshot's inbox.
-      const seq = this.position.seq + 1;
-      const written = await this.save(seq, `${head}${seq}${afterSeq}`, segments, inboxCursor);
-      if (written !== LANDED_EARLIER) return written;
+    let segments: SegmentedSave | undefined;
+    try {
+      afterSeq += `${tail}${stringifySnapshot(snapshot, this.options.kind ?? 'playbook', this.segmenter)}}`;
+      segments = this.segmenter?.pending();
+    } catch (thrown) {
+      return Promise.reject(thrown);
     }
+    const saveNext = (): Promise<WrittenCheckpoint> => {
+      const seq = this.position.seq + 1;
+      return this.save(seq, `${head}${seq}${afterSeq}`, segments, inboxCursor, saveNext);
+    };
+    return saveNext();
   }
 
-  /** Saves checkpoint `seq`; `LANDED_EARLIER` when an earlier attempt at it turns out stored (write the next one). */
-  private async save(
+  /** Saves checkpoint `seq`; if an earlier attempt at it turns out stored, `saveNext` writes the next one. */
+  private save<T extends WrittenCheckpoint | undefined>(
     seq: number,
     data: string,
     segments: SegmentedSave | undefined,
     inboxCursor: number,
-  ): Promise<WrittenCheckpoint | typeof LANDED_EARLIER> {
-    let revision: number;
-    const saving = this.store.save(this.agentId, seq, data, this.position.revision, segments);
-    this.inFlight = saving;
+    saveNext: () => Promise<T>,
+  ): Promise<WrittenCheckpoint | T> {
+    let saving: Promise<number>;
     try {
-      revision = await saving;
-    } catch (error) {
-      if (error instanceof CheckpointConflictError && (await this.earlierAttemptLanded(seq))) return LANDED_EARLIER;
-      if (!(error instanceof CheckpointConflictError)) this.unconfirmed.push({ seq, data });
-      throw error;
+      saving = this.store.save(this.agentId, seq, data, this.position.revision, segments);
+    } catch (thrown) {
+      saving = Promise.reject(thrown); // a store whose save throws at once fails the write the same way
     }
-    this.unconfirmed = [];
-    this.position = { seq, revision };
-    if (segments) this.segmenter?.stored(segments);
-    this.lastStored = { data, referencedBytes: segments?.referencedBytes ?? 0 };
-    this.inboxCursor = inboxCursor;
-    return { seq, bytes: Buffer.byteLength(data) };
+    this.inFlight = saving;
+    return saving.then(
+      (revision) => {
+        this.unconfirmed = [];
+        this.position = { seq, revision };
+        if (segments) this.segmenter?.stored(segments);
+        this.lastStored = { data, referencedBytes: segments?.referencedBytes ?? 0 };
+        this.inboxCursor = inboxCursor;
+        return { seq, bytes: Buffer.byteLength(data) };
+      },
+      async (error: unknown) => {
+        if (error instanceof CheckpointConflictError && (await this.earlierAttemptLanded(seq))) return saveNext();
+        if (!(error instanceof CheckpointConflictError)) this.unconfirmed.push({ seq, data });
+        throw error;
+      },
+    );
   }
 
   /**
@@ -176,7 +187,6 @@ export class CheckpointWriter {
     const record = JSON.parse(last.data) as CheckpointRecord;
     const failed = { ...record, seq, savedAt: new Date(this.options.now()).toISOString(), status: 'failed', error };
     const segments = { newSegments: [], referencedBytes: last.referencedBytes, recordsFailure: true };
-    const written = await this.save(seq, JSON.stringify(failed), segments, this.inboxCursor);
-    return written === LANDED_EARLIER ? this.writeFailure(error) : written;
+    return this.save(seq, JSON.stringify(failed), segments, this.inboxCursor, () => this.writeFailure(error));
   }
 }

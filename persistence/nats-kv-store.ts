@@ -113,26 +113,55 @@ export class NatsKvCheckpointStore implements CheckpointStore {
     );
   }
 
-  async save(agentId: string, seq: number, data: string, expectedRevision: number | undefined, segments?: SegmentedSave): Promise<number> {
-    assertCheckpointSize(agentId, data, this.maxBytes, segments);
-    if (segments?.newSegments.length) await this.keeper.save(agentId, segments); // most saves seal none
-    let value = data;
-    let large: LargeSnapshotRef | undefined;
-    if (data.length > this.inlineLimit / 3 && Buffer.byteLength(data) > this.inlineLimit) {
-      large = { objectStore: `${this.bucket}-large`, name: `${agentId}/${seq}/${nuid.next()}`, bytes: Buffer.byteLength(data) };
-      await this.objects.putBlob({ name: large.name }, encoder.encode(data));
-      value = referenceRecord(data, large);
-    }
+  save(agentId: string, seq: number, data: string, expectedRevision: number | undefined, segments?: SegmentedSave): Promise<number> {
     try {
-      // The KV put as JetStream sees it (a publish on the key's subject), expecting the
-      // subject's last sequence to be the writer's last revision (0: a new agent).
-      const revision = await this.mux.publish(this.subject(agentId), value, expectedRevision ?? 0);
-      if (large) this.largeObjects.set(agentId, [...(this.largeObjects.get(agentId) ?? []), { seq, name: large.name }]);
-      this.dropLargeObjectsBefore(agentId, seq - this.keepLastN + 1);
+      assertCheckpointSize(agentId, data, this.maxBytes, segments);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // Most saves seal no segment and fit in a message: one publish, one promise on top of it.
+    if (segments?.newSegments.length || this.mayNeedObject(data)) return this.saveWithParts(agentId, seq, data, expectedRevision, segments);
+    return this.publishRecord(agentId, seq, data, expectedRevision);
+  }
+
+  /**
+   * The KV put as JetStream sees it (a publish on the key's subject), expecting the subject's
+   * last sequence to be the writer's last revision (0: a new agent).
+   */
+  private publishRecord(agentId: string, seq: number, value: string, expectedRevision: number | undefined): Promise<number> {
+    return this.mux.publish(this.subject(agentId), value, expectedRevision ?? 0).then(
+      (revision) => {
+        this.dropLargeObjectsBefore(agentId, seq - this.keepLastN + 1);
+        return revision;
+      },
+      (error: unknown) => {
+        throw isWrongLastSequence(error) ? new CheckpointConflictError(agentId, seq) : error;
+      },
+    );
+  }
+
+  private mayNeedObject(data: string): boolean {
+    return data.length > this.inlineLimit / 3 && Buffer.byteLength(data) > this.inlineLimit;
+  }
+
+  /** A save that stores new segments first, or the snapshot in the object store (too large for a message). */
+  private async saveWithParts(
+    agentId: string,
+    seq: number,
+    data: string,
+    expectedRevision: number | undefined,
+    segments: SegmentedSave | undefined,
+  ): Promise<number> {
+    if (segments?.newSegments.length) await this.keeper.save(agentId, segments);
+    if (!this.mayNeedObject(data)) return this.publishRecord(agentId, seq, data, expectedRevision);
+    const large: LargeSnapshotRef = { objectStore: `${this.bucket}-large`, name: `${agentId}/${seq}/${nuid.next()}`, bytes: Buffer.byteLength(data) };
+    await this.objects.putBlob({ name: large.name }, encoder.encode(data));
+    try {
+      const revision = await this.publishRecord(agentId, seq, referenceRecord(data, large), expectedRevision);
+      this.largeObjects.set(agentId, [...(this.largeObjects.get(agentId) ?? []), { seq, name: large.name }]);
       return revision;
     } catch (error) {
-      if (large) this.inBackground(this.objects.delete(large.name));
-      if (isWrongLastSequence(error)) throw new CheckpointConflictError(agentId, seq);
+      this.inBackground(this.objects.delete(large.name));
       throw error;
     }
   }

@@ -1,0 +1,49 @@
+import { connect, type Msg } from '@nats-io/transport-node';
+import { describe, expect, it } from 'vitest';
+import { textPublisher } from '../../messaging/frame-writer.js';
+import { startNatsServer } from '../helpers/nats-server.js';
+
+const decoder = new TextDecoder();
+
+describe('text publisher (one protocol frame per message)', () => {
+  it('delivers what the client would: payload, reply subject, headers, UTF-8 lengths, and counts it', async () => {
+    await using server = await startNatsServer();
+    const nc = await connect({ servers: server.url });
+    try {
+      const received: Msg[] = [];
+      const subscription = nc.subscribe('frames.>', { callback: (_error, msg) => void received.push(msg) });
+      const publish = textPublisher(nc);
+      expect(publish.direct).toBe(true); // the client's internals are the ones it was written for
+      const before = nc.stats().outMsgs;
+
+      publish('frames.plain', '{"type":"checkpointed","seq":1}');
+      publish('frames.reply', 'with a reply', 'frames-inbox.42');
+      publish('frames.utf8', 'durable ✓ — ünïcödé 🎉', undefined, 'NATS/1.0\r\nNats-Expected-Last-Subject-Sequence: 7\r\n\r\n');
+      publish('frames.empty', '');
+      await nc.flush();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      subscription.unsubscribe();
+
+      expect(received.map((m) => [m.subject, decoder.decode(m.data), m.reply ?? ''])).toEqual([
+        ['frames.plain', '{"type":"checkpointed","seq":1}', ''],
+        ['frames.reply', 'with a reply', 'frames-inbox.42'],
+        ['frames.utf8', 'durable ✓ — ünïcödé 🎉', ''],
+        ['frames.empty', '', ''],
+      ]);
+      expect(received[2]!.headers?.get('Nats-Expected-Last-Subject-Sequence')).toBe('7');
+      expect(nc.stats().outMsgs - before).toBe(4);
+    } finally {
+      await nc.close();
+    }
+  });
+
+  it('raises the client errors: a payload over the max, a closed connection', async () => {
+    await using server = await startNatsServer();
+    const nc = await connect({ servers: server.url });
+    const publish = textPublisher(nc);
+    const maxPayload = nc.info!.max_payload;
+    expect(() => publish('frames.big', 'x'.repeat(maxPayload + 1))).toThrow(/max_payload/);
+    await nc.close();
+    expect(() => publish('frames.closed', 'late')).toThrow(/closed/i);
+  });
+});
