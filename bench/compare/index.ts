@@ -32,6 +32,7 @@ import { ensurePeers, type InstallOutcome } from './peers-install.js';
 import { DURABILITY as RESTATE_DURABILITY } from './restate.js';
 import type { Job } from './worker.js';
 import {
+  buildPlaybooks,
   deferCleanup,
   describeError,
   FULL,
@@ -133,6 +134,18 @@ async function main(): Promise<number> {
     console.log('');
   }
 
+  // Ours runs as it ships, compiled (see PLAYBOOKS_BUILD): built once, from the source as it is now.
+  let buildFailure: string | undefined;
+  if (selected.has('playbooks-nats') || selected.has('playbooks-file')) {
+    try {
+      buildPlaybooks();
+      console.log('durable-playbooks: compiled into dist/ (npm run build)\n');
+    } catch (error) {
+      buildFailure = describeError(error);
+      shout(`durable-playbooks: ${buildFailure}`);
+    }
+  }
+
   // ── the rounds ────────────────────────────────────────────────────────────────────────────
   const natsVersion = natsServerVersion();
   const perRound: Map<SystemId, SystemResult>[] = [];
@@ -173,7 +186,8 @@ async function main(): Promise<number> {
           if (!findNatsServer()) throw new Error("nats-server is not installed (Debian's nats-server package, or NATS_SERVER_BIN)");
           const server = await startPrivateNatsServer({ dir });
           stopServer = deferCleanup(() => server.stop({ removeStore: true }));
-          if (selected.has('playbooks-nats')) {
+          if (selected.has('playbooks-nats') && buildFailure) notRun('playbooks-nats', buildFailure);
+          else if (selected.has('playbooks-nats')) {
             const result = await runWorker({ system: 'playbooks-nats', workload, natsUrl: server.url, natsVersion }, jobTimeoutMs);
             record(result);
             const bytes = result.details?.meanCheckpointBytes;
@@ -197,7 +211,8 @@ async function main(): Promise<number> {
           await removeDir();
         }
       } else if (unit === 'file') {
-        record(await runWorker({ system: 'playbooks-file', workload }, jobTimeoutMs));
+        if (buildFailure) notRun('playbooks-file', buildFailure);
+        else record(await runWorker({ system: 'playbooks-file', workload }, jobTimeoutMs));
       } else {
         const install = installs.get(unit);
         if (install && !install.ok) notRun(unit, `install: ${install.reason}`);

@@ -7,19 +7,36 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { createHost, playbook, step, type DurabilityConfig, type Host } from 'durable-playbooks';
+import { pathToFileURL } from 'node:url';
+import type { DurabilityConfig, Host } from 'durable-playbooks';
 import { distribution } from '../stats.js';
-import { drive, payload, PLAYBOOKS_DURABILITY, playbooksVersion, StepTimer, unavailable, type SystemResult, type Workload } from './workload.js';
+import {
+  drive,
+  payload,
+  PLAYBOOKS_BUILD,
+  PLAYBOOKS_DURABILITY,
+  playbooksVersion,
+  StepTimer,
+  unavailable,
+  type SystemResult,
+  type Workload,
+} from './workload.js';
+
+type Engine = typeof import('durable-playbooks');
 
 const timer = new StepTimer();
-const StepA = step('CompareStepA', async (i: number) => payload(i, 'A'));
-const StepB = step('CompareStepB', async (i: number) => payload(i, 'B'));
-const StepC = step('CompareStepC', async (i: number) => payload(i, 'C'));
-const ThreeSteps = playbook('CompareThreeSteps', async (i: number) => {
-  await timer.time(() => StepA(i));
-  await timer.time(() => StepB(i));
-  return (await timer.time(() => StepC(i))).index;
-});
+
+/** The 3-step playbook, from the compiled package (see PLAYBOOKS_BUILD). */
+function threeSteps({ playbook, step }: Engine) {
+  const StepA = step('CompareStepA', async (i: number) => payload(i, 'A'));
+  const StepB = step('CompareStepB', async (i: number) => payload(i, 'B'));
+  const StepC = step('CompareStepC', async (i: number) => payload(i, 'C'));
+  return playbook('CompareThreeSteps', async (i: number) => {
+    await timer.time(() => StepA(i));
+    await timer.time(() => StepB(i));
+    return (await timer.time(() => StepC(i))).index;
+  });
+}
 
 export { PLAYBOOKS_DURABILITY as DURABILITY } from './workload.js';
 
@@ -35,7 +52,7 @@ export async function benchPlaybooks(target: PlaybooksTarget, workload: Workload
     id: `playbooks-${target.store}`,
     name: target.store === 'nats' ? 'durable-playbooks · NATS KV' : 'durable-playbooks · file (fsync)',
     role: 'ours' as const,
-    version: `${playbooksVersion()}${target.natsVersion ? `, ${target.natsVersion}` : ''}`,
+    version: `${playbooksVersion()} compiled into dist/${target.natsVersion ? `, ${target.natsVersion}` : ''}`,
     durability: PLAYBOOKS_DURABILITY[target.store],
   };
   const dir = await mkdtemp(join(tmpdir(), 'playbooks-compare-'));
@@ -44,7 +61,9 @@ export async function benchPlaybooks(target: PlaybooksTarget, workload: Workload
     const durability: Partial<DurabilityConfig> =
       target.store === 'nats' ? { storage: 'nats' } : { storage: 'file', storagePath: join(dir, 'checkpoints'), fsync: true };
     if (target.store === 'nats' && !target.natsUrl) throw new Error('no nats-server to run against');
-    host = await createHost({
+    const engine = (await import(pathToFileURL(PLAYBOOKS_BUILD).href)) as Engine;
+    const ThreeSteps = threeSteps(engine);
+    host = await engine.createHost({
       durability,
       ...(target.store === 'nats' ? { nats: { servers: [target.natsUrl!], namespace: 'compare', bucket: 'compare-checkpoints' } } : {}),
       playbooks: [ThreeSteps],
