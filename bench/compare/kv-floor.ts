@@ -5,7 +5,8 @@
  * number of puts in flight as workflows in the others — what no engine on this store can beat.
  */
 import { Kvm } from '@nats-io/kv';
-import { connect } from '@nats-io/transport-node';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { ReplyMux } from '../../messaging/reply-mux.js';
 import { distribution } from '../stats.js';
 import { PLAYBOOKS_DURABILITY, runConcurrently, unavailable, type SystemResult, type Workload } from './workload.js';
 
@@ -66,6 +67,7 @@ export async function benchKvFloor(target: FloorTarget, workload: Workload): Pro
     const seconds = (performance.now() - started) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
     const putsPerSecond = totalPuts / seconds;
+    const lean = await leanPutRate(nc, value, totalPuts, workload);
     return {
       ...base,
       status: 'ok',
@@ -79,11 +81,38 @@ export async function benchKvFloor(target: FloorTarget, workload: Workload): Pro
         // per "workflow" of `putsPerWorkflow` puts, like the others'
         workerCpuMsPerWorkflow: (cpu.user + cpu.system) / 1000 / workload.total,
       },
-      details: { valueBytes: target.valueBytes, putsPerWorkflow, putsPerSecond, totalPuts },
+      details: { valueBytes: target.valueBytes, putsPerWorkflow, putsPerSecond, totalPuts, leanPutsPerSecond: lean.putsPerSecond, leanCpuMsPerPut: lean.cpuMsPerPut },
     };
   } catch (error) {
     return unavailable(base, error);
   } finally {
     await nc.close().catch(() => undefined);
+  }
+}
+
+/**
+ * The server's put rate when the client costs as little as it can: the same puts (a JetStream
+ * publish on the key's subject, which is what a KV put is) through the request path our store
+ * uses — one reply subscription, one protocol frame per put, no error object per request. The
+ * client's `kv.put` costs several times its CPU, so the floor above is bound by the client as much
+ * as by the server; this one says what the server itself can take.
+ */
+async function leanPutRate(nc: NatsConnection, value: Uint8Array, puts: number, workload: Workload): Promise<{ putsPerSecond: number; cpuMsPerPut: number }> {
+  const mux = new ReplyMux(nc, 10_000);
+  try {
+    const text = Buffer.from(value).toString();
+    let next = 0;
+    let prefix = 'lean-warm';
+    const put = () => mux.publish(`$KV.compare-floor.${prefix}-${next++ % 1000}`, text);
+    await runConcurrently(Math.min(puts, 10_000), workload.inFlight, put);
+    prefix = 'lean';
+    next = 0;
+    const cpuBefore = process.cpuUsage();
+    const started = performance.now();
+    await runConcurrently(puts, workload.inFlight, put);
+    const cpu = process.cpuUsage(cpuBefore);
+    return { putsPerSecond: puts / ((performance.now() - started) / 1000), cpuMsPerPut: (cpu.user + cpu.system) / 1000 / puts };
+  } finally {
+    mux.close();
   }
 }

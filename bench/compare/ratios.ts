@@ -47,7 +47,7 @@ export function aggregate(rounds: SystemResult[]): SystemResult {
         ? { workerCpuMsPerWorkflow: med((r) => r.throughput!.workerCpuMsPerWorkflow!) }
         : {}),
     },
-    details: { ...first.details, ...(typeof first.details?.putsPerSecond === 'number' ? { putsPerSecond: med((r) => r.details!.putsPerSecond as number) } : {}) },
+    details: { ...first.details, ...medianDetails(ok, ['putsPerSecond', 'leanPutsPerSecond', 'leanCpuMsPerPut']) },
     rounds: figures,
   };
 }
@@ -115,6 +115,14 @@ export function computeRatios(results: SystemResult[]): Ratios {
       checkpointsPerSecond / putsPerSecond,
       `NATS KV store — checkpointed writes/s vs raw KV puts/s (${nats.throughput!.inFlight} in flight, same server): ${checkpointsPerSecond.toFixed(0)} / ${putsPerSecond.toFixed(0)} = ${(checkpointsPerSecond / putsPerSecond).toFixed(3)} (${perWorkflow.toFixed(0)} checkpoints per workflow; in steps/s: ${(nats.throughput!.stepsPerSecond / putsPerSecond).toFixed(3)})`,
     );
+    const leanPutsPerSecond = floor.details?.leanPutsPerSecond as number | undefined;
+    if (leanPutsPerSecond) {
+      add(
+        'playbooks-nats.checkpointsPerSecondVsLeanPuts',
+        checkpointsPerSecond / leanPutsPerSecond,
+        `NATS KV store — checkpointed writes/s vs the server's put rate through the leanest client path (the floor's puts as our store sends them, no engine): ${checkpointsPerSecond.toFixed(0)} / ${leanPutsPerSecond.toFixed(0)} = ${(checkpointsPerSecond / leanPutsPerSecond).toFixed(3)} (in steps/s: ${(nats.throughput!.stepsPerSecond / leanPutsPerSecond).toFixed(3)})`,
+      );
+    }
     add(
       'playbooks-nats.workflowVsFloor',
       nats.sequential!.workflow.p50 / floor.sequential!.workflow.p50,
@@ -122,6 +130,16 @@ export function computeRatios(results: SystemResult[]): Ratios {
     );
   } else if (ours.length && !floor) notes.push('floor not measured: no ratio against raw KV puts');
   return { entries, notes, values };
+}
+
+/** The median over the rounds of each numeric detail named (those every round has). */
+function medianDetails(rounds: SystemResult[], keys: string[]): Record<string, number> {
+  const result: Record<string, number> = {};
+  for (const key of keys) {
+    const values = rounds.map((r) => r.details?.[key]);
+    if (values.every((v): v is number => typeof v === 'number')) result[key] = median(values);
+  }
+  return result;
 }
 
 function times(ratio: number): string {
