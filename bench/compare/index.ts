@@ -6,7 +6,7 @@
  * bench/peers-chart.png.
  *
  * Each system runs in a fresh process of its own (worker.ts), one after the other, never two
- * at once. A full run does 5 rounds (~9 minutes), the order of the systems rotated each
+ * at once. A full run does 5 rounds (~14 minutes), the order of the systems rotated each
  * round, and reports the median of the rounds' figures: this 2-core machine is noisy, one round
  * alone can flip a ratio.
  *   QUICK=1 npm run bench:peers              — fewer iterations, 1 round: a smoke run
