@@ -16,9 +16,9 @@
  *   THROUGHPUT_WARMUP=0 npm run bench:peers  — another number of unmeasured workflows before the
  *                                              throughput phase (default 2,000; QUICK: 0)
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // The private nats-server helper straight from its module: the orchestrator does not load the
@@ -27,16 +27,14 @@ import { findNatsServer, startPrivateNatsServer } from '../../messaging/private-
 import { ms, printTable } from '../stats.js';
 import { renderChart } from './chart.js';
 import { aggregate, computeRatios, median, writesPerWorkflow } from './ratios.js';
-import { dbosDurability } from './dbos.js';
 import { ensurePeers, type InstallOutcome } from './peers-install.js';
-import { DURABILITY as RESTATE_DURABILITY } from './restate.js';
-import type { Job } from './worker.js';
+import { children, loads, runWorker } from './run-worker.js';
+import { DURABILITY, NAMES, ORDER, parseOnly, ROLES, type SystemId } from './systems.js';
 import {
   buildPlaybooks,
   deferCleanup,
   describeError,
   FULL,
-  PLAYBOOKS_DURABILITY,
   playbooksVersion,
   QUICK,
   runPendingCleanups,
@@ -46,45 +44,7 @@ import {
   type Workload,
 } from './workload.js';
 
-const ORDER = ['playbooks-nats', 'playbooks-file', 'restate', 'dbos', 'kv-floor'] as const;
-type SystemId = (typeof ORDER)[number];
-const ALIASES: Record<string, SystemId[]> = {
-  playbooks: ['playbooks-nats', 'playbooks-file'],
-  ours: ['playbooks-nats', 'playbooks-file'],
-  nats: ['playbooks-nats'],
-  'playbooks-nats': ['playbooks-nats'],
-  file: ['playbooks-file'],
-  'playbooks-file': ['playbooks-file'],
-  restate: ['restate'],
-  dbos: ['dbos'],
-  floor: ['kv-floor'],
-  kv: ['kv-floor'],
-  'kv-floor': ['kv-floor'],
-};
-const NAMES: Record<SystemId, string> = {
-  'playbooks-nats': 'durable-playbooks · NATS KV',
-  'playbooks-file': 'durable-playbooks · file (fsync)',
-  restate: 'Restate',
-  dbos: 'DBOS Transact',
-  'kv-floor': 'floor · raw NATS KV puts',
-};
-const ROLES: Record<SystemId, SystemResult['role']> = {
-  'playbooks-nats': 'ours',
-  'playbooks-file': 'ours',
-  restate: 'peer',
-  dbos: 'peer',
-  'kv-floor': 'floor',
-};
-const DURABILITY: Record<SystemId, string> = {
-  'playbooks-nats': PLAYBOOKS_DURABILITY.nats,
-  'playbooks-file': PLAYBOOKS_DURABILITY.file,
-  restate: RESTATE_DURABILITY,
-  dbos: dbosDurability(undefined),
-  'kv-floor': PLAYBOOKS_DURABILITY.nats.replace(/^NATS KV/, 'raw NATS KV puts'),
-};
-
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
 const RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url));
 const CHART_PATH = fileURLToPath(new URL('../peers-chart.png', import.meta.url));
 
@@ -97,9 +57,6 @@ const CAVEATS = [
   'Steps do no work: each returns ~100 bytes at once, so the figures are the engines\' own cost per durable step — a real step (an LLM call, an HTTP request) takes far longer and dwarfs all of them.',
 ];
 
-const children = new Set<import('node:child_process').ChildProcess>();
-/** The 1-minute load average as each system started: the machine may be shared. */
-const loads: number[] = [];
 let interrupted = false;
 
 async function main(): Promise<number> {
@@ -369,67 +326,6 @@ async function main(): Promise<number> {
 
   const oursFailed = ordered.some((r) => r.role === 'ours' && r.status !== 'ok');
   return interrupted ? 130 : oursFailed ? 1 : 0;
-}
-
-/** Runs one job in a worker process; its output is shown indented. Never throws. */
-function runWorker(job: Job, timeoutMs: number): Promise<SystemResult> {
-  const id = job.system as SystemId;
-  const load = loadavg()[0]!;
-  loads.push(load);
-  console.log(`running ${NAMES[id]} … (load average ${load.toFixed(2)})`);
-  const fail = (reason: string): SystemResult => ({ id, name: NAMES[id], role: ROLES[id], status: 'unavailable', reason, version: '', durability: DURABILITY[id] });
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', WORKER, JSON.stringify(job)], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    });
-    children.add(child);
-    let result: SystemResult | undefined;
-    const tail: string[] = [];
-    const relay = (chunk: Buffer) => {
-      for (const line of chunk.toString().split('\n')) {
-        if (!line.trim()) continue;
-        console.log(`    │ ${line}`);
-        tail.push(line);
-        if (tail.length > 10) tail.shift();
-      }
-    };
-    child.stdout!.on('data', relay);
-    child.stderr!.on('data', relay);
-    child.on('message', (message) => (result = message as SystemResult));
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGTERM'); // the worker stops what it started, then exits
-      setTimeout(() => child.kill('SIGKILL'), 30_000).unref();
-    }, timeoutMs);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      children.delete(child);
-      resolve(fail(`worker could not start: ${error.message}`));
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      children.delete(child);
-      if (result && !timedOut) resolve({ ...result, details: { ...result.details, loadAverageAtStart: Number(load.toFixed(2)) } });
-      else if (timedOut) resolve(fail(`timed out after ${timeoutMs / 1000} s`));
-      else resolve(fail(`worker exited (${signal ?? `code ${code}`}) without a result${tail.length ? `: ${tail.slice(-3).join(' | ')}` : ''}`));
-    });
-  });
-}
-
-function parseOnly(value: string | undefined): Set<SystemId> {
-  if (!value?.trim()) return new Set(ORDER);
-  const selected = new Set<SystemId>();
-  for (const name of value.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean)) {
-    const ids = ALIASES[name];
-    if (!ids) {
-      console.error(`ONLY: unknown system "${name}"; use any of: ${Object.keys(ALIASES).join(', ')}`);
-      process.exit(2);
-    }
-    for (const id of ids) selected.add(id);
-  }
-  return selected;
 }
 
 function natsServerVersion(): string {
