@@ -24,6 +24,7 @@ import {
 import { CheckpointPipeline, type CheckpointContent, type CheckpointSource } from './checkpoint-pipeline.js';
 import { ALWAYS_OPEN, type ActGate } from './act-gate.js';
 import { AgentWaits } from './agent-waits.js';
+import { StepsInFlight } from './steps-in-flight.js';
 import { persistedSnapshot } from './persisted-snapshot.js';
 import type { Clock } from './clock.js';
 import { execution, type FrameCursor } from './context.js';
@@ -101,8 +102,7 @@ export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink, 
   private draining = false;
   private inboxCaughtUp = false;
   private waitingSince: number | undefined;
-  private stepsInFlight = 0;
-  private stepsSettled: (() => void) | undefined;
+  private readonly steps = new StepsInFlight();
   /** Set when the agent failed because its state could not be stored (the actor never saw it). */
   private storeFailure: SerializedError | undefined;
 
@@ -192,14 +192,7 @@ export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink, 
 
   /** Counts a step in flight; call the returned function when its outcome is checkpointed. */
   stepStarted(): () => void {
-    this.stepsInFlight++;
-    let finished = false;
-    return () => {
-      if (finished) return;
-      finished = true;
-      this.stepsInFlight--;
-      if (this.stepsInFlight === 0) this.stepsSettled?.();
-    };
+    return this.steps.started();
   }
 
   /**
@@ -209,15 +202,7 @@ export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink, 
   async drain(graceMs: number): Promise<void> {
     if (this.halted) return this.detach();
     this.draining = true;
-    if (this.stepsInFlight > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = this.clock.setTimer(resolve, graceMs);
-        this.stepsSettled = () => {
-          this.clock.clearTimer(timer);
-          resolve();
-        };
-      });
-    }
+    await this.steps.settle(graceMs, this.clock);
     await this.detach();
   }
 
@@ -421,7 +406,7 @@ export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink, 
     this.armed.cancelAll();
     // Steps still running are told why; a finished agent normally has none (and building an
     // error, with its stack, for every completion is not free).
-    if (this.abortController && (this.stepsInFlight > 0 || reason !== 'completed')) {
+    if (this.abortController && (this.steps.any || reason !== 'completed')) {
       this.abortController.abort(new AgentStoppedError(this.agentId));
     }
   }
