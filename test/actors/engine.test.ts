@@ -159,6 +159,27 @@ describe('steps', () => {
     expect((signals[0]!.reason as { code: string }).code).toBe(ErrorCode.Timeout);
   });
 
+  it('treats a synchronous throw from a step function like a rejection: retried, then its error', async () => {
+    let calls = 0;
+    const SyncFlaky = step(
+      'SyncFlaky',
+      ((n: number) => {
+        calls++;
+        if (calls < 2) throw new Error('sync failure');
+        return n * 2;
+      }) as unknown as (n: number) => Promise<number>,
+      { retry: { maxAttempts: 2, initialDelayMs: 1 } },
+    );
+    const AlwaysThrows = step('AlwaysThrows', (() => {
+      throw new Error('sync, every time');
+    }) as unknown as () => Promise<never>, { retry: { maxAttempts: 1 } });
+    const host = await newHost({ durability: { storage: 'memory' } });
+    expect(await (await host.spawn(playbook('SyncRetry', async () => SyncFlaky(21)))).result()).toBe(42);
+    expect(calls).toBe(2);
+    const failing = await host.spawn(playbook('SyncFails', async () => AlwaysThrows()), { restart: 'temporary' }); // no restarts
+    await expect(failing.result()).rejects.toThrow('sync, every time');
+  });
+
   it('fails the agent with the error a step throws after its retries', async () => {
     const Broken = step('Broken', async () => {
       throw new Error('still broken');
