@@ -29,6 +29,7 @@ interface ProtocolHandler {
  * case but the plain one (closed, draining, too large), so the client raises its own errors.
  */
 export function textPublisher(nc: NatsConnection): PublishText {
+  const hooks = hooksOf(nc);
   const protocol = (nc as unknown as { protocol?: Partial<ProtocolHandler> }).protocol;
   const fallback = (subject: string, payload: string, reply?: string, headerBlock?: string): void =>
     publishThroughClient(nc, subject, payload, reply, headerBlock);
@@ -41,6 +42,7 @@ export function textPublisher(nc: NatsConnection): PublishText {
     if (!plain || protocol.noMorePublishing || nc.isClosed()) {
       return fallback(subject, payload, reply, headerBlock);
     }
+    for (const hook of hooks) hook();
     const to = reply === undefined ? subject : `${subject} ${reply}`;
     const line = headerBlock === undefined ? `PUB ${to} ${payloadBytes}\r\n` : `HPUB ${to} ${headerBytes} ${headerBytes + payloadBytes}\r\n${headerBlock}`;
     // Written part by part: a concatenated string would copy the payload once more.
@@ -55,6 +57,27 @@ export function textPublisher(nc: NatsConnection): PublishText {
     protocol.sendCommand(frame);
   };
   return Object.assign(direct, { direct: true });
+}
+
+const frameHooks = new WeakMap<NatsConnection, (() => void)[]>();
+
+function hooksOf(nc: NatsConnection): (() => void)[] {
+  let hooks = frameHooks.get(nc);
+  if (!hooks) frameHooks.set(nc, (hooks = []));
+  return hooks;
+}
+
+/**
+ * Runs `hook` right before each frame the connection's text publishers send, so what waits to
+ * be published (lifecycle events) goes out in the same socket write instead of one of its own.
+ */
+export function beforeEachFrame(nc: NatsConnection, hook: () => void): () => void {
+  const hooks = hooksOf(nc);
+  hooks.push(hook);
+  return () => {
+    const at = hooks.indexOf(hook);
+    if (at >= 0) hooks.splice(at, 1);
+  };
 }
 
 function isProtocolHandler(protocol: Partial<ProtocolHandler> | undefined): protocol is ProtocolHandler {

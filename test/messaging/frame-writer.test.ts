@@ -1,6 +1,6 @@
 import { connect, type Msg } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
-import { textPublisher } from '../../messaging/frame-writer.js';
+import { beforeEachFrame, textPublisher } from '../../messaging/frame-writer.js';
 import { startNatsServer } from '../helpers/nats-server.js';
 
 const decoder = new TextDecoder();
@@ -45,5 +45,30 @@ describe('text publisher (one protocol frame per message)', () => {
     expect(() => publish('frames.big', 'x'.repeat(maxPayload + 1))).toThrow(/max_payload/);
     await nc.close();
     expect(() => publish('frames.closed', 'late')).toThrow(/closed/i);
+  });
+
+  it('runs the hooks of the connection before each frame, so what waits joins it (and stops when asked)', async () => {
+    await using server = await startNatsServer();
+    const nc = await connect({ servers: server.url });
+    try {
+      const received: string[] = [];
+      const subscription = nc.subscribe('hooked.>', { callback: (_error, msg) => void received.push(msg.subject) });
+      const publish = textPublisher(nc);
+      const waiting = ['hooked.event-1', 'hooked.event-2'];
+      const stop = beforeEachFrame(nc, () => {
+        for (const subject of waiting.splice(0)) publish(subject, '{}'); // re-enters the hook: nothing left
+      });
+      publish('hooked.checkpoint-1', '{}');
+      stop();
+      waiting.push('hooked.event-3');
+      publish('hooked.checkpoint-2', '{}');
+      await nc.flush();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      subscription.unsubscribe();
+      expect(received).toEqual(['hooked.event-1', 'hooked.event-2', 'hooked.checkpoint-1', 'hooked.checkpoint-2']);
+      expect(waiting).toEqual(['hooked.event-3']);
+    } finally {
+      await nc.close();
+    }
   });
 });
