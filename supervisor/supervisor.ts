@@ -16,18 +16,7 @@ import type {
 } from './supervisor-types.js';
 
 export type { BackoffOptions } from './backoff.js';
-export type {
-  ChildExit,
-  ChildHandle,
-  ChildInfo,
-  ChildSpec,
-  ChildStartContext,
-  RestartType,
-  SupervisorEvent,
-  SupervisorOptions,
-  SupervisorStrategy,
-  SupervisorTree,
-} from './supervisor-types.js';
+export type * from './supervisor-types.js';
 
 export { SupervisorEscalatedError } from './restart-intensity.js';
 
