@@ -59,7 +59,7 @@ export class ReplyMux {
 
   /** Sends `data` to `subject` and resolves with the reply (a 503 "no responders" rejects). */
   request(subject: string, data: Uint8Array | string): Promise<Msg> {
-    return new Promise((resolve, reject) => this.send(subject, data, undefined, { resolve, reject, deadline: 0, subject, isPublish: false }));
+    return new Promise((resolve, reject) => this.send(subject, data, undefined, false, resolve, reject));
   }
 
   /**
@@ -68,12 +68,19 @@ export class ReplyMux {
    */
   publish(subject: string, data: Uint8Array | string, expectedLastSubjectSeq?: number): Promise<number> {
     const headerBlock = expectedLastSubjectSeq === undefined ? undefined : `NATS/1.0\r\nNats-Expected-Last-Subject-Sequence: ${expectedLastSubjectSeq}\r\n\r\n`;
-    return new Promise((resolve, reject) => this.send(subject, data, headerBlock, { resolve, reject, deadline: 0, subject, isPublish: true }));
+    return new Promise((resolve, reject) => this.send(subject, data, headerBlock, true, resolve, reject));
   }
 
-  private send(subject: string, data: Uint8Array | string, headerBlock: string | undefined, pending: Pending): void {
+  private send(
+    subject: string,
+    data: Uint8Array | string,
+    headerBlock: string | undefined,
+    isPublish: boolean,
+    resolve: Pending['resolve'],
+    reject: Pending['reject'],
+  ): void {
     const token = (this.next++).toString(36);
-    pending.deadline = performance.now() + this.timeoutMs;
+    const pending: Pending = { resolve, reject, deadline: performance.now() + this.timeoutMs, subject, isPublish };
     this.pending.set(token, pending);
     try {
       const reply = `${this.prefix}.${token}`;
