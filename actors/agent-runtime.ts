@@ -156,13 +156,25 @@ export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink, 
   }
 
   /**
-   * Waits, if need be, until the host may act for the agent (before a side effect); false if
-   * the agent halted meanwhile (it was taken over, say).
+   * Before a side effect (a step runs, a message is sent): waits, if need be, until everything
+   * recorded so far is checkpointed and the host may act for the agent; false if the agent
+   * halted meanwhile (it was taken over, say). Persist first, then act: the playbook goes on
+   * past a durable call before its outcome is stored, but no effect starts until it is.
    */
   mayAct(): boolean | Promise<boolean> {
+    const stored = this.storedSoFar();
     // Synchronous in the common case: no promise, no turn lost before the call starts.
-    if (this.gate.isValid) return this.acceptsCalls;
-    return this.gate.whenValid().then(() => this.acceptsCalls);
+    if (stored === true && this.gate.isValid) return this.acceptsCalls;
+    const allowed = (): boolean | Promise<boolean> =>
+      this.gate.isValid ? this.acceptsCalls : this.gate.whenValid().then(() => this.acceptsCalls);
+    return stored === true ? allowed() : stored.then(allowed);
+  }
+
+  /** `true` if everything recorded so far is checkpointed; else resolves once it is (never, if the agent halts). */
+  private storedSoFar(): true | Promise<void> {
+    if (!this.pipeline) return true;
+    if (this.recorded.length > 0) return this.commit(); // not yet taken by a write: the next write holds it
+    return this.pipeline.whenWritten();
   }
 
   /**

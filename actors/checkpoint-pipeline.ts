@@ -45,6 +45,8 @@ interface PendingCommit {
 export class CheckpointPipeline {
   blockedOn: string | undefined;
   private pending: PendingCommit[] = [];
+  /** The commits the write in flight stores. */
+  private inFlight: PendingCommit[] | undefined;
   private writing: Promise<void> | undefined;
   private flushScheduled = false;
   private ended = false;
@@ -73,6 +75,16 @@ export class CheckpointPipeline {
     });
   }
 
+  /**
+   * `true` when no write is in flight; else resolves once the write in flight is stored
+   * (for a caller that knows nothing was recorded since that write took the state).
+   */
+  whenWritten(): true | Promise<void> {
+    const inFlight = this.inFlight;
+    if (!inFlight) return true;
+    return new Promise((resolve) => inFlight.push({ resolve }));
+  }
+
   private readonly startFlush = (): void => {
     this.flushScheduled = false;
     if (!this.writing && this.pending.length > 0 && !this.ended) this.writing = this.flush();
@@ -98,7 +110,9 @@ export class CheckpointPipeline {
   private flush(): Promise<void> {
     const batch = this.pending;
     this.pending = [];
+    this.inFlight = batch;
     return this.writeCurrentState(1, []).then((failure) => {
+      this.inFlight = undefined;
       if (failure) {
         // Commits from the playbook stay pending: its code is abandoned, as a crash would.
         for (const commit of [...batch, ...this.pending.splice(0)]) commit.reject?.(failure);

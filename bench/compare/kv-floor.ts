@@ -1,7 +1,7 @@
 /**
  * The floor: raw NATS KV puts against the same nats-server as the NATS store run, of a value the
  * size of our mean checkpoint. A "workflow" here is as many sequential puts as our workflow
- * writes checkpoints (5), a "step" is one put, and the throughput is measured with the same
+ * writes checkpoints (4, measured per run), a "step" is one put, and the throughput is measured with the same
  * number of puts in flight as workflows in the others — what no engine on this store can beat.
  */
 import { Kvm } from '@nats-io/kv';

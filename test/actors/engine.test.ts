@@ -6,6 +6,7 @@ import {
   playbook,
   random,
   receive,
+  send,
   sleep,
   step,
   stepContext,
@@ -17,39 +18,70 @@ import { hostsClosedAfterEach } from '../helpers/hosts.js';
 
 const newHost = hostsClosedAfterEach();
 
-/** A store that remembers, in order, the checkpoints saved. */
-function recordingStore(): CheckpointStore & { saved: { seq: number; data: string }[] } {
+/** A store that remembers, in order, the checkpoints saved; `slowFor` agents' saves take 30 ms more. */
+function recordingStore(slowFor?: string): CheckpointStore & { saved: { key: string; seq: number; data: string }[] } {
   const inner = new MemoryCheckpointStore({ keepLastN: 64 });
-  const saved: { seq: number; data: string }[] = [];
+  const saved: { key: string; seq: number; data: string }[] = [];
   return Object.assign(Object.create(inner) as MemoryCheckpointStore, {
     saved,
     async save(agentId: string, seq: number, data: string, expected: number | undefined) {
+      if (agentId === slowFor) await new Promise((resolve) => setTimeout(resolve, 30));
       const revision = await inner.save(agentId, seq, data, expected);
-      saved.push({ seq, data });
+      saved.push({ key: agentId, seq, data });
       return revision;
     },
   });
 }
 
 describe('durable awaits', () => {
-  it('stores the checkpoint with a step result before the await resolves', async () => {
+  it('stores a step result before the next step runs, and the last one with the completion', async () => {
     const store = recordingStore();
-    const seen: boolean[] = [];
-    const Produce = step('Produce', async () => 'value-42');
+    const storedBeforeRunning: boolean[] = [];
+    const Produce = step('Produce', async (n: number) => {
+      // Persist first, then act: every result before this step is stored before it runs.
+      const stored = store.saved.filter((s) => s.data.includes('value-')).length;
+      storedBeforeRunning.push(stored >= n - 1);
+      return `value-${n}`;
+    });
     const Flow = playbook('PersistFirst', async () => {
-      await Produce();
-      // Right after the await: the latest stored checkpoint must already hold the result.
-      seen.push(store.saved.at(-1)!.data.includes('value-42'));
-      await Produce();
-      seen.push(store.saved.filter((s) => s.data.includes('value-42')).length >= 2);
+      await Produce(1);
+      await Produce(2);
+      await Produce(3);
       return 'done';
     });
     const host = await newHost({ store });
     const agent = await host.spawn(Flow, { id: 'a1' });
     expect(await agent.result()).toBe('done');
-    expect(seen).toEqual([true, true]);
-    // spawn, two steps, completion
+    expect(storedBeforeRunning).toEqual([true, true, true]);
+    // spawn, step 1, step 2, then step 3 with the completion: the playbook went on past the
+    // last step without waiting, and nothing it did was seen outside the agent until then.
     expect(store.saved.map((s) => s.seq)).toEqual([1, 2, 3, 4]);
+    const last = JSON.parse(store.saved.at(-1)!.data);
+    expect(last.status).toBe('completed');
+    expect(store.saved.at(-1)!.data).toContain('value-3');
+  });
+
+  it('holds a send until the step result before it is stored', async () => {
+    const store = recordingStore('sender'); // the sender's writes are slow: a send that did not wait would arrive first
+    const Produce = step('Produce', async () => 'produced-value');
+    let storedWhenSent: boolean | undefined;
+    const Receiver = playbook('Receiver', async () => receive<string>('note'));
+    const Sender = playbook('Sender', async () => {
+      await Produce();
+      await send('receiver', 'note', 'hello');
+      return 'sent';
+    });
+    const host = await newHost({ store });
+    const receiver = await host.spawn(Receiver, { id: 'receiver' });
+    host.onEvent((event) => {
+      if (event.agentId === 'receiver' && event.type === 'checkpointed' && event.recorded.some((r) => r.includes('message'))) {
+        storedWhenSent ??= store.saved.some((s) => s.key === 'sender' && s.data.includes('produced-value'));
+      }
+    });
+    const sender = await host.spawn(Sender, { id: 'sender' });
+    expect(await sender.result()).toBe('sent');
+    expect(await receiver.result()).toBe('hello');
+    expect(storedWhenSent).toBe(true);
   });
 
   it('runs a step called outside a playbook as a plain function', async () => {
@@ -85,8 +117,11 @@ describe('durable awaits', () => {
     const host = await newHost({ store });
     const agent = await host.spawn(Parallel, { id: 'par' });
     expect(await agent.result()).toEqual([30, 1, 15]);
-    const journal = JSON.parse(store.saved.at(-2)!.data).snapshot.context.journal;
-    expect([0, 1, 2].map((p) => journal.entries[p].value)).toEqual([30, 1, 15]);
+    // The last checkpoint written while running holds the first two to finish (1 and 15) at
+    // their call positions; Slow(30) finished last and was stored with the completion.
+    const running = store.saved.filter((s) => JSON.parse(s.data).status === 'running').at(-1)!;
+    const journal = JSON.parse(running.data).snapshot.context.journal;
+    expect([0, 1, 2].map((p) => journal.entries[p]?.value)).toEqual([undefined, 1, 15]);
   });
 
   it('journals now(), random() and uuid()', async () => {

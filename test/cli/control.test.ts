@@ -143,8 +143,9 @@ describe('checkpoints on a NATS store, and doctor', () => {
       runCli(['doctor'], { cwd: dir.path }),
     ]);
     expect(list.code, list.stderr).toBe(0);
-    expect(list.stdout).toContain('agent nats-steps: 5 checkpoints kept (NATS KV bucket "cli-test")');
-    expect(list.stdout).toMatch(/^4\s+\S+Z\s+running\s+\d+ B\s+Steps$/m);
+    expect(list.stdout).toContain('agent nats-steps: 4 checkpoints kept (NATS KV bucket "cli-test")');
+    expect(list.stdout).toMatch(/^3\s+\S+Z\s+running\s+\d+ B\s+Steps$/m);
+    expect(list.stdout).toMatch(/^4\s+\S+Z\s+completed\s+\d+ B$/m); // step Three and the completion
     expect(jsonOf(show)).toMatchObject({ agentId: 'nats-steps', seq: 2, snapshot: { context: { journal: { entries: { 0: { kind: 'step', name: 'One', value: 3 } } } } } });
 
     expect(doctor.code, doctor.stdout).toBe(0);

@@ -26,15 +26,15 @@ describe.concurrent('playbooks run', () => {
     expect(first.code, first.stderr).toBe(0);
     const id = /starting (Steps-[0-9a-f]{10}) \(playbook Steps; file store \.playbooks\/checkpoints\)/.exec(first.stdout)?.[1];
     expect(id, first.stdout).toBeDefined();
-    expect(first.stdout).toMatch(/✔ checkpoint 2 \(running\): step One\n\s+✔ checkpoint 3 \(running\): step Two\n\s+✔ checkpoint 4 \(running\): step Three\n\s+✔ checkpoint 5 \(completed\)/);
-    expect(first.stdout).toContain(`${id} completed at checkpoint 5; result:`);
+    expect(first.stdout).toMatch(/✔ checkpoint 2 \(running\): step One\n\s+✔ checkpoint 3 \(running\): step Two\n\s+✔ checkpoint 4 \(completed\): step Three, completed/);
+    expect(first.stdout).toContain(`${id} completed at checkpoint 4; result:`);
     expect(JSON.parse(first.stdout.slice(first.stdout.indexOf('{')))).toEqual(EXPECTED);
     expect(first.stderr).toBe(''); // no library logs on the terminal
     expect(await linesOf(log)).toEqual(ONCE);
 
     const again = await run(['--json']);
     expect(again.code).toBe(0);
-    expect(jsonOf(again)).toEqual({ ok: true, state: 'completed', agentId: id, playbook: 'Steps', seq: 5, resumed: false, alreadyCompleted: true, result: EXPECTED });
+    expect(jsonOf(again)).toEqual({ ok: true, state: 'completed', agentId: id, playbook: 'Steps', seq: 4, resumed: false, alreadyCompleted: true, result: EXPECTED });
     expect(await linesOf(log)).toEqual(ONCE); // nothing ran again
   });
 
@@ -101,13 +101,13 @@ describe('playbooks checkpoints (file store)', () => {
     const [list, show, raw] = await Promise.all([
       runCli(['checkpoints', 'steps-1'], { cwd }),
       runCli(['checkpoints', 'steps-1', '--show', '3'], { cwd }),
-      runCli(['checkpoints', 'steps-1', '--show', '5', '--json'], { cwd }),
+      runCli(['checkpoints', 'steps-1', '--show', '4', '--json'], { cwd }),
     ]);
     expect(list.code, list.stderr).toBe(0);
-    expect(list.stdout).toContain('agent steps-1: 5 checkpoints kept (file store .playbooks/checkpoints)');
+    expect(list.stdout).toContain('agent steps-1: 4 checkpoints kept (file store .playbooks/checkpoints)');
     expect(list.stdout).toMatch(/SEQ\s+SAVED AT\s+STATUS\s+SIZE\s+CALL STACK/);
     expect(list.stdout).toMatch(/^3\s+\S+Z\s+running\s+\d+ B\s+Steps$/m);
-    expect(list.stdout).toMatch(/^5\s+\S+Z\s+completed\s+\d+ B$/m);
+    expect(list.stdout).toMatch(/^4\s+\S+Z\s+completed\s+\d+ B$/m);
 
     expect(show.code, show.stderr).toBe(0);
     expect(show.stdout).toContain('checkpoint 3 of agent steps-1  running');
@@ -115,7 +115,7 @@ describe('playbooks checkpoints (file store)', () => {
     expect(show.stdout).toMatch(/journal:\n\s+0\s+step One → 2\n\s+1\s+step Two → 4\n/);
     expect(show.stdout).toContain('inbox: empty');
 
-    expect(jsonOf(raw)).toMatchObject({ format: 2, agentId: 'steps-1', seq: 5, status: 'completed', snapshot: { context: { result: EXPECTED } } });
+    expect(jsonOf(raw)).toMatchObject({ format: 2, agentId: 'steps-1', seq: 4, status: 'completed', snapshot: { context: { result: EXPECTED } } });
 
     await writeFile(join(cwd, '.playbooks', 'checkpoints', 'steps-1', '2.json'), '{ not json');
     const [marked, corrupt, unknown] = await Promise.all([

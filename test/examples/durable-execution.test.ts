@@ -11,7 +11,7 @@ describe('examples/durable-execution', () => {
   it('runs FetchData → Process → Save to the end', async () => {
     const run = await runTs(`${EXAMPLE}/run.ts`, ['--id', `example-test-${Date.now()}`]);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toContain('checkpoint 6 stored (completed)');
+    expect(run.stdout).toContain('checkpoint 4 stored (completed)');
     expect(run.stdout).toContain('Result: {"result":{"rows":5,"total":200,"largest":60},"receipt":"saved summary of 5 rows"}');
   });
 

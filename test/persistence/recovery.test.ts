@@ -163,6 +163,7 @@ describe('recovery', () => {
     await using dir = await tempDir();
     const Approve = playbook('Approve', async () => {
       const who = await step('Lookup', async () => 'alice')();
+      await step('Notify', async () => `asked ${who}`)();
       const answer = await receive<string>('answer');
       return `${who}: ${answer}`;
     });
@@ -170,7 +171,7 @@ describe('recovery', () => {
     await first.spawn(Approve, { id: 'approval' });
     await reaches(first, 'approval', 'waiting');
     await first.close();
-    // Checkpoints: 1 spawn, 2 Lookup, 3 waiting in receive. Corrupt the latest.
+    // Checkpoints: 1 spawn, 2 Lookup, 3 Notify and waiting in receive. Corrupt the latest.
     const latest = join(dir.path, 'approval', '3.json');
     await writeFile(latest, (await readFile(latest, 'utf8')).slice(0, 40));
 

@@ -64,8 +64,7 @@ describe('health, metrics and the dashboard API', () => {
     const detail = (await (await api('/api/agents/w2')).json()) as { agent: unknown; checkpoints: { seq: number; status: string }[] };
     expect(detail.checkpoints.map((c) => [c.seq, c.status])).toEqual([
       [1, 'running'],
-      [2, 'running'],
-      [3, 'waiting'],
+      [2, 'waiting'], // its step's result and the wait that follows share a write
     ]);
     expect((await api('/api/agents/nobody')).status).toBe(404);
     const bad = await api('/api/agents/bad%20id!');
