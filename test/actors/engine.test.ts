@@ -61,6 +61,25 @@ describe('durable awaits', () => {
     expect(store.saved.at(-1)!.data).toContain('value-3');
   });
 
+  it('holds a step until the write in flight with the result before it is stored', async () => {
+    const store = recordingStore('waits'); // each save takes 30 ms more
+    const storedBeforeRunning: boolean[] = [];
+    const First = step('First', async () => 'first-result');
+    const Second = step('Second', async () => {
+      storedBeforeRunning.push(store.saved.some((s) => s.data.includes('first-result')));
+      return 'second';
+    });
+    const Flow = playbook('WaitsForWrite', async () => {
+      // A plain timer (not a durable call) outlasts the turn in which First's write starts, so
+      // Second is called while that write is in flight with nothing new recorded.
+      await Promise.all([First(), new Promise((resolve) => setTimeout(resolve, 5))]);
+      return Second();
+    });
+    const host = await newHost({ store });
+    expect(await (await host.spawn(Flow, { id: 'waits' })).result()).toBe('second');
+    expect(storedBeforeRunning).toEqual([true]);
+  });
+
   it('holds a send until the step result before it is stored', async () => {
     const store = recordingStore('sender'); // the sender's writes are slow: a send that did not wait would arrive first
     const Produce = step('Produce', async () => 'produced-value');
