@@ -5,7 +5,8 @@
  *   - sequential: `warmup` workflows, then `sequentialRuns` one at a time; latency per workflow
  *     (from the caller: start it, await its result) and per step (inside the workflow: from
  *     just before the step is called to just after its await resumes — running the step and
- *     recording its result durably);
+ *     recording its result durably; ours resumes once the result is recorded, and the next step
+ *     waits for its write before it runs);
  *   - throughput: `throughputWarmup` workflows with `inFlight` of them running at once, not
  *     measured, then `total` more the same way: workflows/s.
  */
@@ -193,7 +194,7 @@ export async function runConcurrently(count: number, inFlight: number, run: () =
 
 export const PLAYBOOKS_DURABILITY = {
   nats: 'NATS KV (JetStream file storage, 1 replica): written to the file at once, fsync by nats-server every 2 min (its default) — survives a crash of our process or of nats-server, not a power loss',
-  file: 'file store: fsync of each checkpoint (file and directory) before the await it records resolves',
+  file: 'file store: fsync of each checkpoint (file and directory) before the next step runs or the result returns',
 } as const;
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
