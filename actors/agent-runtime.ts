@@ -162,19 +162,18 @@ export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink, 
    * past a durable call before its outcome is stored, but no effect starts until it is.
    */
   mayAct(): boolean | Promise<boolean> {
-    const stored = this.storedSoFar();
-    // Synchronous in the common case: no promise, no turn lost before the call starts.
-    if (stored === true && this.gate.isValid) return this.acceptsCalls;
     const allowed = (): boolean | Promise<boolean> =>
       this.gate.isValid ? this.acceptsCalls : this.gate.whenValid().then(() => this.acceptsCalls);
-    return stored === true ? allowed() : stored.then(allowed);
+    // Synchronous in the common case of a step that follows a wait or starts a branch: no
+    // promise, no turn lost before the call starts.
+    if (!this.pipeline || (this.recorded.length === 0 && !this.pipeline.isWriting)) return allowed();
+    return new Promise((resolve) => this.afterStoredSoFar(() => resolve(allowed())));
   }
 
-  /** `true` if everything recorded so far is checkpointed; else resolves once it is (never, if the agent halts). */
-  private storedSoFar(): true | Promise<void> {
-    if (!this.pipeline) return true;
-    if (this.recorded.length > 0) return this.commit(); // not yet taken by a write: the next write holds it
-    return this.pipeline.whenWritten();
+  /** Calls `stored` once everything recorded so far is checkpointed; never, if the agent halts first. */
+  private afterStoredSoFar(stored: () => void): void {
+    if (this.recorded.length > 0) this.afterCommit(stored); // not yet taken by a write: the next write holds it
+    else this.pipeline?.afterWriteInFlight(stored);
   }
 
   /**
@@ -368,6 +367,13 @@ export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink, 
   /** Resolves once the current state is checkpointed; never, if the agent halts first. */
   commit(): Promise<void> {
     return this.halted ? NEVER : this.enqueueWrite();
+  }
+
+  /** `commit` with a callback, for the hot path: no promise made. */
+  afterCommit(stored: () => void): void {
+    if (this.halted) return;
+    if (this.pipeline) this.pipeline.afterCommit(stored);
+    else stored();
   }
 
   /** Never settles: what a durable call returns once its agent has halted. */

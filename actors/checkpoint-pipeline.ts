@@ -64,25 +64,41 @@ export class CheckpointPipeline {
   /** Resolves once a checkpoint containing the current state is stored. */
   commit(caller: 'playbook' | 'outside'): Promise<void> {
     if (this.ended) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      this.pending.push(caller === 'outside' ? { resolve, reject } : { resolve });
-      if (!this.writing && !this.flushScheduled) {
-        this.flushScheduled = true;
-        // In the next turn rather than a microtask: everything the playbook records in this
-        // turn (parallel completions, a message and its consumer) goes into one checkpoint.
-        scheduleFlush(this.startFlush);
-      }
-    });
+    return new Promise((resolve, reject) => this.enqueue(caller === 'outside' ? { resolve, reject } : { resolve }));
   }
 
   /**
-   * `true` when no write is in flight; else resolves once the write in flight is stored
-   * (for a caller that knows nothing was recorded since that write took the state).
+   * Calls `stored` once a checkpoint containing the current state is stored (at once if the
+   * pipeline ended): `commit` for the playbook's own calls, with no promise made. Each step
+   * asks twice, and each promise costs an `AsyncLocalStorage` hook and a microtask.
    */
-  whenWritten(): true | Promise<void> {
-    const inFlight = this.inFlight;
-    if (!inFlight) return true;
-    return new Promise((resolve) => inFlight.push({ resolve }));
+  afterCommit(stored: () => void): void {
+    if (this.ended) stored();
+    else this.enqueue({ resolve: stored });
+  }
+
+  /** A write is out (or waiting to be retried). */
+  get isWriting(): boolean {
+    return this.inFlight !== undefined;
+  }
+
+  /**
+   * Calls `written` once the write in flight is stored, or at once when none is (for a caller
+   * that knows nothing was recorded since that write took the state).
+   */
+  afterWriteInFlight(written: () => void): void {
+    if (this.inFlight) this.inFlight.push({ resolve: written });
+    else written();
+  }
+
+  private enqueue(commit: PendingCommit): void {
+    this.pending.push(commit);
+    if (!this.writing && !this.flushScheduled) {
+      this.flushScheduled = true;
+      // In the next turn rather than a microtask: everything the playbook records in this
+      // turn (parallel completions, a message and its consumer) goes into one checkpoint.
+      scheduleFlush(this.startFlush);
+    }
   }
 
   private readonly startFlush = (): void => {

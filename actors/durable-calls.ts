@@ -82,7 +82,7 @@ function recordStep(rt: AgentRuntime, site: CallSite, name: string, outcome: Out
     return rt.abandon();
   }
   rt.record({ type: 'STEP.DONE', at: site, name, ...outcome });
-  void rt.commit().then(done); // the step counts as in flight until its outcome is stored
+  rt.afterCommit(done); // the step counts as in flight until its outcome is stored
   return unwrap(outcome);
 }
 
