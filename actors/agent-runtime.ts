@@ -68,6 +68,7 @@ type HaltReason = 'completed' | 'failed' | 'stopped' | 'detached' | 'fenced';
 export const MISMATCH = Symbol('journal mismatch');
 
 const NEVER = new Promise<never>(() => undefined);
+const nothing = (): void => undefined;
 
 /**
  * One running agent: its XState actor (the journal lives in the actor's context), the
@@ -374,6 +375,11 @@ export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink, 
     if (this.halted) return;
     if (this.pipeline) this.pipeline.afterCommit(stored);
     else stored();
+  }
+
+  /** The current state goes into the next checkpoint write; nothing waits for it here. */
+  commitSoon(): void {
+    this.afterCommit(nothing);
   }
 
   /** Never settles: what a durable call returns once its agent has halted. */

@@ -105,7 +105,7 @@ export async function callPlaybook(rt: AgentRuntime, frame: FrameCursor, child: 
   }
   if (rt.isHalted) return rt.abandon();
   rt.record({ type: 'CALL.DONE', at: site, name: child.name, ...outcome });
-  void rt.commit();
+  rt.commitSoon();
   return unwrap(outcome);
 }
 
@@ -176,7 +176,7 @@ export async function durableReceive<T>(
       }
       const value = toJournalValue(checked.data, `payload of message "${type}"`);
       rt.record({ type: 'MESSAGE.CONSUMED', at: site, messageId: message.id, value });
-      void rt.commit();
+      rt.commitSoon();
       return value as T;
     }
     if (await rt.catchUpInbox()) continue;
@@ -214,7 +214,7 @@ export async function durableValue(rt: AgentRuntime, frame: FrameCursor, kind: V
   if (recorded) return recorded.value;
   const value = produce[kind](rt);
   rt.record({ type: 'VALUE', at: site, kind, value });
-  void rt.commit();
+  rt.commitSoon();
   return value;
 }
 
@@ -240,7 +240,7 @@ export async function durableSend(rt: AgentRuntime, frame: FrameCursor, target: 
   }
   if (rt.isHalted) return rt.abandon();
   rt.record({ type: 'STEP.DONE', at: site, name, kind: 'send', ...outcome });
-  void rt.commit();
+  rt.commitSoon();
   unwrap(outcome);
 }
 
