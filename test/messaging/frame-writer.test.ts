@@ -37,6 +37,27 @@ describe('text publisher (one protocol frame per message)', () => {
     }
   });
 
+  it('sizes frames whose UTF-8 length has more digits than their text length, and keeps frames intact across buffers', async () => {
+    await using server = await startNatsServer();
+    const nc = await connect({ servers: server.url });
+    try {
+      const received: string[] = [];
+      const subscription = nc.subscribe('sized.>', { callback: (_error, msg) => void received.push(decoder.decode(msg.data)) });
+      const publish = textPublisher(nc);
+      // 9 characters, 27 bytes: the size field needs 2 digits, not the 1 its length suggests.
+      const sent = ['ü✓ü✓ü✓ü✓ü'.slice(0, 9), '€€€€€€€€€'];
+      // Then more than one 64 KiB buffer's worth, each frame different, to cross into the next.
+      for (let i = 0; i < 300; i++) sent.push(`${i}:${'abcdefghij'.repeat(30 + (i % 7))}${i % 3 === 0 ? ' ✓' : ''}`);
+      for (const [i, text] of sent.entries()) publish(`sized.${i}`, text, undefined, i % 2 ? 'NATS/1.0\r\nX-Frame: yes\r\n\r\n' : undefined);
+      await nc.flush();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      subscription.unsubscribe();
+      expect(received).toEqual(sent);
+    } finally {
+      await nc.close();
+    }
+  });
+
   it('raises the client errors: a payload over the max, a closed connection', async () => {
     await using server = await startNatsServer();
     const nc = await connect({ servers: server.url });
