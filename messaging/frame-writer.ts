@@ -59,7 +59,7 @@ const ARENA_BYTES = 64 * 1024;
 /**
  * Lays frames out one after another in a buffer that is only ever written forward, and hands
  * each out as a view of it: no buffer per frame, and the payload is encoded once, straight
- * into place, with no pass beforehand to count its bytes (a third of a frame's cost). A view
+ * into place, with no pass beforehand to count its bytes (about half a frame's cost went to those). A view
  * handed out is never written again: the client may hold it until the socket takes it.
  */
 class FrameArena {
@@ -71,6 +71,7 @@ class FrameArena {
     const verb = headerBlock === undefined ? `PUB ${to} ` : `HPUB ${to} ${headerBytes} `;
     // The size field is guessed from the UTF-16 length (exact for ASCII); the payload moves if not.
     const guess = String(payload.length + headerBytes).length;
+    // UTF-8 takes at most 3 bytes per UTF-16 unit; the size field at most 10 digits.
     const most = verb.length * 3 + 10 + 2 + headerBytes + payload.length * 3 + 2;
     if (this.used + most > this.buffer.length) {
       this.buffer = Buffer.allocUnsafe(Math.max(ARENA_BYTES, most));
@@ -80,8 +81,7 @@ class FrameArena {
     const start = this.used;
     const sizeAt = start + buffer.write(verb, start);
     const guessedBodyAt = sizeAt + guess + 2;
-    const headerAt = guessedBodyAt;
-    const payloadAt = headerAt + headerBytes;
+    const payloadAt = guessedBodyAt + headerBytes;
     const payloadBytes = buffer.write(payload, payloadAt);
     const size = `${headerBytes + payloadBytes}\r\n`;
     const bodyAt = sizeAt + size.length;
