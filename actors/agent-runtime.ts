@@ -163,12 +163,15 @@ export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink, 
    * past a durable call before its outcome is stored, but no effect starts until it is.
    */
   mayAct(): boolean | Promise<boolean> {
-    const allowed = (): boolean | Promise<boolean> =>
-      this.gate.isValid ? this.acceptsCalls : this.gate.whenValid().then(() => this.acceptsCalls);
     // Synchronous in the common case of a step that follows a wait or starts a branch: no
     // promise, no turn lost before the call starts.
-    if (!this.pipeline || (this.recorded.length === 0 && !this.pipeline.isWriting)) return allowed();
-    return new Promise((resolve) => this.afterStoredSoFar(() => resolve(allowed())));
+    if (!this.pipeline || (this.recorded.length === 0 && !this.pipeline.isWriting)) return this.mayActNow();
+    return new Promise((resolve) => this.afterStoredSoFar(() => resolve(this.mayActNow())));
+  }
+
+  /** Once what came before is stored: whether the host may act (after its lease, if lapsed). */
+  private mayActNow(): boolean | Promise<boolean> {
+    return this.gate.isValid ? this.acceptsCalls : this.gate.whenValid().then(() => this.acceptsCalls);
   }
 
   /** Calls `stored` once everything recorded so far is checkpointed; never, if the agent halts first. */

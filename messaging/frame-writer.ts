@@ -30,11 +30,11 @@ interface ProtocolHandler {
  */
 export function textPublisher(nc: NatsConnection): PublishText {
   const hooks = hooksOf(nc);
-  const frames = new FrameArena();
   const protocol = (nc as unknown as { protocol?: Partial<ProtocolHandler> }).protocol;
   const fallback = (subject: string, payload: string, reply?: string, headerBlock?: string): void =>
     publishThroughClient(nc, subject, payload, reply, headerBlock);
   if (!isProtocolHandler(protocol)) return Object.assign(fallback, { direct: false });
+  const frames = new FrameArena();
   const direct = (subject: string, payload: string, reply?: string, headerBlock?: string): void => {
     const headerBytes = headerBlock === undefined ? 0 : Buffer.byteLength(headerBlock);
     const info = protocol.info;
@@ -58,9 +58,9 @@ const ARENA_BYTES = 64 * 1024;
 
 /**
  * Lays frames out one after another in a buffer that is only ever written forward, and hands
- * each out as a view of it: no buffer per frame, and the payload is encoded once, straight
- * into place, with no pass beforehand to count its bytes (about half a frame's cost went to those). A view
- * handed out is never written again: the client may hold it until the socket takes it.
+ * each out as a view of it: no buffer per frame, and the payload is encoded once, straight into
+ * place, with no pass beforehand to count its bytes (about half a frame's cost went to those).
+ * A view handed out is never written again: the client may hold it until the socket takes it.
  */
 class FrameArena {
   private buffer = Buffer.allocUnsafe(ARENA_BYTES);
