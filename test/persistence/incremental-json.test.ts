@@ -38,6 +38,27 @@ describe('incremental checkpoint JSON', () => {
     check();
   });
 
+  it('past a few entries, encodes each finished entry once and still equals JSON.stringify', () => {
+    const actor = createActor(agentMachine, { input: { agentId: 'a', playbook: 'P', input: 1 } }).start();
+    let encodings = 0;
+    // A value that counts how often it is encoded (JSON.stringify calls toJSON each time).
+    const counted = (n: number) => ({ toJSON: () => (encodings++, { n }) });
+    const encodingsPerCheckpoint: number[] = [];
+    for (let position = 0; position < 20; position++) {
+      actor.send({ type: 'STEP.DONE', at: { frame: [], position }, name: 'S', value: counted(position) });
+      const before = encodings;
+      const snapshot = persistedSnapshot(actor.getSnapshot());
+      const json = stringifySnapshot(snapshot, 'playbook');
+      encodingsPerCheckpoint.push(encodings - before);
+      expect(json).toBe(JSON.stringify(snapshot));
+    }
+    // A small journal is encoded whole (each entry again); from the ninth entry on, only the new one
+    // (and, once, the ones cached before).
+    expect(encodingsPerCheckpoint.slice(0, 8)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(encodingsPerCheckpoint[8]).toBe(9);
+    expect(encodingsPerCheckpoint.slice(9)).toEqual(Array(11).fill(1));
+  });
+
   /**
    * An actor and a segmenter encoding its checkpoints, with a map as the segment store: each
    * `check()` encodes one, asserts that splicing its segments back gives JSON.stringify of the
