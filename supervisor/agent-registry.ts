@@ -1,7 +1,7 @@
 import type { AnyStateMachine } from 'xstate';
 import { AgentRuntime, type AgentRuntimeOptions } from '../actors/agent-runtime.js';
 import type { PlaybookDefinition } from '../actors/definitions.js';
-import { isStateMachine, MachineAgentRuntime } from '../actors/machine-runtime.js';
+import { isStateMachine, MachineAgentRuntime, type MachineRuntimeOptions } from '../actors/machine-runtime.js';
 import { definitionOf, isPlaybook, type Playbook } from '../actors/playbook.js';
 import type { RunningAgent } from '../actors/running-agent.js';
 import { UnknownPlaybookError, ValidationError } from '../errors.js';
@@ -91,43 +91,27 @@ export function createRun(context: RunContext, agentId: string, blueprint: Agent
       after: start.after,
       ...(start.supervision ? { supervision: start.supervision } : {}),
     });
-  const inbox = context.messaging?.channelFor(agentId);
-  const logger = context.logger.child({ agentId, playbook: blueprint.name });
-  const emit = (event: AgentEventBody) => context.emit(agentId, blueprint.name, event);
-  if (blueprint.kind === 'machine') {
-    return new MachineAgentRuntime({
-      agentId,
-      input: start.input,
-      ...(start.resumeStopped ? { resumeStopped: true } : {}),
-      writer,
-      inbox,
-      inboxCursor: start.inboxCursor,
-      clock: context.clock,
-      logger,
-      emit,
-      gate: context.gate,
-      keepLastN: context.keepLastN,
-      machine: blueprint.machine,
-      ...(start.snapshot ? { snapshot: start.snapshot as PersistedMachineSnapshot } : {}),
-    });
-  }
-  // Written out rather than spread from a shared object: this runs for every agent spawned, and
-  // spreading showed in the hot path's CPU profile; a literal of a fixed shape is cheap.
-  const options: AgentRuntimeOptions = {
+  // A literal of a fixed shape, extended below: spreading it into a new object for every agent
+  // spawned showed in the hot path's CPU profile.
+  const common = {
     agentId,
     input: start.input,
     resumeStopped: start.resumeStopped === true,
     writer,
-    inbox,
+    inbox: context.messaging?.channelFor(agentId),
     inboxCursor: start.inboxCursor,
     clock: context.clock,
-    logger,
-    emit,
+    logger: context.logger.child({ agentId, playbook: blueprint.name }),
+    emit: (event: AgentEventBody) => context.emit(agentId, blueprint.name, event),
     gate: context.gate,
     keepLastN: context.keepLastN,
-    sendToAgent: context.sendToAgent,
-    definition: blueprint.definition,
   };
+  if (blueprint.kind === 'machine') {
+    const options: MachineRuntimeOptions = Object.assign(common, { machine: blueprint.machine });
+    if (start.snapshot) options.snapshot = start.snapshot as PersistedMachineSnapshot;
+    return new MachineAgentRuntime(options);
+  }
+  const options: AgentRuntimeOptions = Object.assign(common, { sendToAgent: context.sendToAgent, definition: blueprint.definition });
   if (start.snapshot) options.snapshot = start.snapshot as PersistedAgentSnapshot;
   return new AgentRuntime(options);
 }
