@@ -31,6 +31,7 @@ export interface RunningAgent {
   readonly name: string;
   readonly isHalted: boolean;
   readonly state: AgentState;
+  /** A new object on each call: the host adds what it knows (restarts, supervisor) to it. */
   status(): AgentStatus;
   result(): Promise<unknown>;
   /** Writes a checkpoint of the current state now; a conflict or store error reaches the caller. */

@@ -314,14 +314,14 @@ export class Host implements AgentDirectory {
     const runtime = this.agents.get(agentId);
     const quarantined = this.quarantined.get(agentId);
     if (runtime) {
+      // The runtime's status is made afresh for each call: completed here rather than spread
+      // into another object (this runs for every agent that finishes, and the finished keep it).
       const status = runtime.status();
+      if (quarantined && status.state === 'failed') status.quarantined = true;
+      status.restarts = this.supervision.restarts(agentId);
       const supervisor = this.supervision.supervisorOf(agentId);
-      return {
-        ...status,
-        ...(quarantined && status.state === 'failed' ? { quarantined: true as const } : {}),
-        restarts: this.supervision.restarts(agentId),
-        ...(supervisor ? { supervisor } : {}),
-      };
+      if (supervisor) status.supervisor = supervisor;
+      return status;
     }
     const status = this.table.quarantinedStatus(agentId);
     if (!status) throw new AgentNotFoundError(agentId);
