@@ -32,7 +32,8 @@ import type { PlaybookDefinition } from './definitions.js';
 import type { AgentEventBody } from './events.js';
 import type { AgentStatus, RunningAgent } from './running-agent.js';
 import { AgentInbox, type InboxChannel, type InboxMessageBody, type InboxSink } from '../messaging/agent-inbox.js';
-import { callStack, findEntry, findFrame, frameExtent, pendingWaits, type CallSite, type JournalEntry } from './journal.js';
+import { callStack, pendingWaits, type CallSite, type JournalEntry } from './journal.js';
+import { callLeftUnreplayed, journaledCall } from './replay-check.js';
 import { deserializeError, serializeError, toJournalValue, type SerializedError } from './serialize.js';
 import type { StepHost } from './step-runner.js';
 
@@ -395,26 +396,17 @@ export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink, 
    * name means the code changed under the agent: the agent fails with a `NonDeterminismError`.
    */
   replay(site: CallSite, kind: JournalEntry['kind'], name: string): JournalEntry | undefined | typeof MISMATCH {
-    const entry = findEntry(this.context.journal, site);
-    if (!entry) return undefined;
-    if (entry.kind === kind && entry.name === name) return entry;
-    this.failNonDeterministic(site, `${entry.kind} "${entry.name}"`, `${kind} "${name}"`);
+    const found = journaledCall(this, site, kind, name);
+    if (!(found instanceof NonDeterminismError)) return found;
+    this.failAgent(found);
     return MISMATCH;
   }
 
   /** Checks, as a frame returns, that replay used every call its journal recorded. */
   frameReplayedFully(cursor: FrameCursor): boolean {
-    const frame = findFrame(this.context.journal, cursor.path);
-    if (!frame || frameExtent(frame) <= cursor.next) return true;
-    let leftover = cursor.next; // the first recorded position at or after it (one exists, below the extent)
-    while (!frame.entries[leftover]) leftover++;
-    const entry = frame.entries[leftover]!;
-    this.failNonDeterministic(
-      { frame: cursor.path, position: leftover },
-      `${entry.kind} "${entry.name}"`,
-      `a return from playbook "${cursor.playbook}"`,
-    );
-    return false;
+    const mismatch = callLeftUnreplayed(this, cursor);
+    if (mismatch) this.failAgent(mismatch);
+    return mismatch === undefined;
   }
 
   /** The agent's armed timers and message waiters. */
@@ -454,17 +446,6 @@ export class AgentRuntime implements RunningAgent, CheckpointSource, InboxSink, 
     if (this.halted) return;
     this.record({ type: 'FAIL', error: serializeError(thrown) });
     await this.finish('failed');
-  }
-
-  private failNonDeterministic(site: CallSite, expected: string, actual: string): void {
-    const frame = findFrame(this.context.journal, site.frame)?.playbook ?? this.definition.name;
-    const error = new NonDeterminismError(
-      `agent "${this.agentId}": replay does not match the journal at ${frame} call #${site.position + 1}: ` +
-        `the journal has ${expected}, the playbook now makes ${actual}`,
-      expected,
-      actual,
-    );
-    this.failAgent(error);
   }
 
   /** Fails the agent from outside the playbook's own flow (non-determinism, a write that cannot succeed). */

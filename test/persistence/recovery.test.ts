@@ -157,6 +157,10 @@ describe('recovery', () => {
     const second = await newHost({ store, playbooks: [Short] });
     const [agent] = (await second.recover()).resumed;
     await expect(agent!.result()).rejects.toMatchObject({ code: ErrorCode.NonDeterminism });
+    // It names where: the call the journal has next, and what the playbook does instead.
+    await expect(agent!.result()).rejects.toThrow(
+      'agent "shrinks": replay does not match the journal at Shrinks call #2: the journal has step "B", the playbook now makes a return from playbook "Shrinks"',
+    );
   });
 
   it('quarantines an agent whose latest checkpoint is corrupt and resumes it from an older one', async () => {
