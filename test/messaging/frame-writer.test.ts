@@ -58,6 +58,41 @@ describe('text publisher (one protocol frame per message)', () => {
     }
   });
 
+  it("hands a turn's frames to the client as one command, in the order written, from every publisher of the connection", async () => {
+    await using server = await startNatsServer();
+    const nc = await connect({ servers: server.url });
+    try {
+      const received: string[] = [];
+      const subscription = nc.subscribe('turn.>', { callback: (_error, msg) => void received.push(msg.subject) });
+      await nc.flush();
+      // The client's internals, as the frame writer uses them: count what reaches its queue.
+      const protocol = (nc as unknown as { protocol: { sendCommand: (...args: unknown[]) => void } }).protocol;
+      const commands: unknown[][] = [];
+      const sendCommand = protocol.sendCommand.bind(protocol);
+      protocol.sendCommand = (...args: unknown[]) => {
+        commands.push(args);
+        sendCommand(...args);
+      };
+      const checkpoints = textPublisher(nc);
+      const events = textPublisher(nc);
+      const written: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const subject = `turn.${i % 2 ? 'event' : 'checkpoint'}.${i}`;
+        (i % 2 ? events : checkpoints)(subject, `{"n":${i}}`);
+        written.push(subject);
+      }
+      expect(commands).toHaveLength(0); // not yet: at the end of the turn
+      await Promise.resolve();
+      expect(commands).toHaveLength(1);
+      await nc.flush();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      subscription.unsubscribe();
+      expect(received).toEqual(written);
+    } finally {
+      await nc.close();
+    }
+  });
+
   it('raises the client errors: a payload over the max, a closed connection', async () => {
     await using server = await startNatsServer();
     const nc = await connect({ servers: server.url });
