@@ -54,6 +54,11 @@ export interface AgentChildOptions {
 export function agentChild(options: AgentChildOptions): ChildSpec {
   let first: RunningAgent | undefined = options.firstRun;
   let lastExit: ChildExit | undefined;
+  const handleOf = (agent: RunningAgent): ChildHandle => {
+    const handle = agentHandle(agent);
+    void handle.exit.then((exit) => (lastExit = exit));
+    return handle;
+  };
   return {
     id: options.agentId,
     type: 'worker',
@@ -61,9 +66,14 @@ export function agentChild(options: AgentChildOptions): ChildSpec {
     start: async () => {
       const agent = first ?? (await options.restartAgent(lastExit));
       first = undefined;
-      const handle = agentHandle(agent);
-      void handle.exit.then((exit) => (lastExit = exit));
-      return handle;
+      return handleOf(agent);
+    },
+    // The first run is already going (spawned or recovered): it is handed over at once.
+    startNow: () => {
+      if (!first) return undefined;
+      const agent = first;
+      first = undefined;
+      return handleOf(agent);
     },
   };
 }

@@ -31,6 +31,12 @@ export interface ChildSpec {
   id: string;
   /** Starts (or restarts) the child. A rejected start counts as a crash. */
   start(context: ChildStartContext): Promise<ChildHandle>;
+  /**
+   * Starts the child at once if it can (a run that is already going, say); `undefined` when it
+   * cannot, and `start` is used. A supervisor with nothing else to do adds such a child without
+   * a turn through its operation queue. A throw counts as a crash, as a rejected `start` does.
+   */
+  startNow?(context: ChildStartContext): ChildHandle | undefined;
   /** Which exits lead to a restart. */
   restart: RestartType;
   /** Default 'worker'. */

@@ -63,6 +63,8 @@ export class Supervisor {
   private resolveExit: (exit: ChildExit) => void = () => undefined;
   private phase: Phase = 'idle';
   private queue: Promise<void> = Promise.resolve();
+  /** Operations queued or running: none, and the supervisor may act at once (see `startChild`). */
+  private operations = 0;
 
   constructor(options: SupervisorOptions) {
     if (typeof options.id !== 'string' || options.id === '') throw new ValidationError('a supervisor needs a non-empty id');
@@ -101,6 +103,26 @@ export class Supervisor {
 
   /** Adds and starts a child (appended to the start order). */
   startChild(spec: ChildSpec): Promise<void> {
+    // With no operation queued or running, adding a child that can start at once is what the
+    // queue would do next anyway: done now, without the queue's promises (one agent spawned,
+    // one child: this runs for each).
+    if (this.operations === 0 && this.phase === 'running' && spec.startNow) {
+      let rec: ChildRecord;
+      try {
+        rec = this.recordChild(spec);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      let handle: ChildHandle | undefined;
+      try {
+        handle = spec.startNow({ restarts: 0 });
+      } catch (thrown) {
+        return this.enqueue(() => this.childExited(rec, { reason: 'crash', error: ensureError(thrown) }));
+      }
+      if (!handle) return this.enqueue(() => this.launch(rec));
+      this.started(rec, handle);
+      return STARTED;
+    }
     return this.enqueue(async () => {
       this.requireRunning('start a child');
       await this.addChild(spec);
@@ -186,6 +208,11 @@ export class Supervisor {
   }
 
   private async addChild(spec: ChildSpec): Promise<void> {
+    await this.launch(this.recordChild(spec));
+  }
+
+  /** A new child's record, appended to the start order (not started yet). */
+  private recordChild(spec: ChildSpec): ChildRecord {
     if (typeof spec.id !== 'string' || spec.id === '') throw new ValidationError(`supervisor "${this.id}": a child needs a non-empty id`);
     if (this.byId.has(spec.id)) {
       throw new ValidationError(`supervisor "${this.id}" already has a child "${spec.id}"`);
@@ -193,7 +220,7 @@ export class Supervisor {
     const rec: ChildRecord = { spec, state: 'starting', restarts: 0, consecutive: 0, handle: undefined, exit: undefined };
     this.children.push(rec);
     this.byId.set(spec.id, rec);
-    await this.launch(rec);
+    return rec;
   }
 
   /** Starts a child; a start that fails is handled as the child crashing. */
@@ -207,6 +234,11 @@ export class Supervisor {
       await this.childExited(rec, { reason: 'crash', error: ensureError(thrown) });
       return;
     }
+    this.started(rec, handle);
+  }
+
+  /** A child's run began: it is running, and its exit will be judged. */
+  private started(rec: ChildRecord, handle: ChildHandle): void {
     const exit = handle.exit.then(
       (value) => value,
       (thrown: unknown): ChildExit => ({ reason: 'crash', error: ensureError(thrown) }),
@@ -217,8 +249,26 @@ export class Supervisor {
     rec.startedAt = this.clock.now();
     this.logger?.debug({ child: rec.spec.id, restarts: rec.restarts }, 'child started');
     this.emit({ type: 'child.started', supervisor: this.id, child: rec.spec.id, restarts: rec.restarts });
-    // `exit` never rejects, and `background` handles whatever the operation throws.
-    void exit.then((value) => this.background(() => this.onExit(rec, handle, value)));
+    // `exit` never rejects.
+    void exit.then((value) => this.exitArrived(rec, handle, value));
+  }
+
+  /**
+   * A child's run ended. An exit that leads to no restart (a transient child that finished)
+   * needs no decision: with no operation queued or running it is recorded at once, as the
+   * queued operation would; any other goes through the queue (`background` handles what it throws).
+   */
+  private exitArrived(rec: ChildRecord, handle: ChildHandle, exit: ChildExit): void {
+    const final = this.phase !== 'running' || !shouldRestart(rec.spec.restart, exit);
+    if (this.operations > 0 || !final) {
+      this.background(() => this.onExit(rec, handle, exit));
+      return;
+    }
+    if (rec.handle !== handle) return; // the supervisor stopped this run itself and has recorded its exit
+    rec.handle = undefined;
+    rec.exit = undefined;
+    this.recordExit(rec, exit);
+    rec.state = 'exited';
   }
 
   private async onExit(rec: ChildRecord, handle: ChildHandle, exit: ChildExit): Promise<void> {
@@ -349,10 +399,15 @@ export class Supervisor {
 
   /** Runs operations one at a time, in the order they were asked for. */
   private enqueue<T>(operation: () => Promise<T>): Promise<T> {
+    this.operations++;
     const result = this.queue.then(operation);
-    this.queue = result.then(noop, noop);
+    this.queue = result.then(this.operationDone, this.operationDone);
     return result;
   }
+
+  private readonly operationDone = (): void => {
+    this.operations--;
+  };
 
   /** For operations nobody awaits (exits, restart timers): a failure is logged, not left unhandled. */
   private background(operation: () => Promise<void>): void {
@@ -378,7 +433,8 @@ export function supervisorChild(options: SupervisorOptions, children: ChildSpec[
   };
 }
 
-function noop(): void {}
+/** What `startChild` returns when it started the child at once. */
+const STARTED: Promise<void> = Promise.resolve();
 
 function shouldRestart(restart: RestartType, exit: ChildExit): boolean {
   if (exit.reason === 'quarantine' || exit.reason === 'shutdown') return false;

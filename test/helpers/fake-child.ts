@@ -18,6 +18,11 @@ export class FakeChildren {
     return { id, restart, start: async ({ restarts }) => this.start(id, restarts) };
   }
 
+  /** A child that can also start at once (`startNow`), as an agent's first run does. */
+  specNow(id: string, restart: RestartType = 'permanent'): ChildSpec {
+    return { ...this.spec(id, restart), startNow: ({ restarts }) => this.start(id, restarts) };
+  }
+
   isRunning(id: string): boolean {
     return this.running.has(id);
   }

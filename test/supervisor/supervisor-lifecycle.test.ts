@@ -212,6 +212,36 @@ describe('managing children', () => {
     expect(children.log).toEqual(['start a#0', 'start b#0', 'stop b', 'stop a']);
   });
 
+  it('an idle supervisor starts a child that can start at once (startNow) before startChild returns; a finished transient one is recorded as exited', async () => {
+    const { children, supervisor, settle, events } = setup();
+    await supervisor.start([]);
+    const adding = supervisor.startChild(children.specNow('a', 'transient'));
+    expect(childStates(supervisor)).toEqual({ a: 'running' }); // no turn through the operation queue
+    await adding;
+    children.finish('a', 42);
+    await settle();
+    expect(childStates(supervisor)).toEqual({ a: 'exited' });
+    expect(events.filter((e) => e.type !== 'child.started').map((e) => (e.type === 'child.exited' ? e.exit : e))).toEqual([
+      { reason: 'normal', value: 42 },
+    ]);
+    expect(await rejection(supervisor.startChild(children.specNow('a')))).toMatchObject({ code: 'VALIDATION' });
+    expect(children.log).toEqual(['start a#0']);
+  });
+
+  it('a child started at once is supervised as any other: a crash in startNow or after is restarted through start()', async () => {
+    const { clock, children, supervisor, settle } = setup();
+    await supervisor.start([]);
+    children.failStarts('a');
+    await supervisor.startChild(children.specNow('a'));
+    await supervisor.startChild(children.specNow('b'));
+    children.crash('b');
+    await settle();
+    expect(childStates(supervisor)).toEqual({ a: 'restarting', b: 'restarting' });
+    await clock.advance(100);
+    expect(children.log).toEqual(['fail a#0', 'start b#0', 'start a#1', 'start b#1']);
+    expect(childStates(supervisor)).toEqual({ a: 'running', b: 'running' });
+  });
+
   it('rejects what does not fit the child state', async () => {
     const { children, supervisor } = setup();
     await supervisor.start([children.spec('a')]);
