@@ -3,6 +3,7 @@ import { ensureError, ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { backoffDelay, PendingRestarts, resolveBackoff, type BackoffOptions } from './backoff.js';
 import { RestartIntensity, SupervisorEscalatedError } from './restart-intensity.js';
+import { childInfo, shouldRestart, type ChildRecord } from './child-record.js';
 import type {
   ChildExit,
   ChildHandle,
@@ -20,18 +21,6 @@ export type * from './supervisor-types.js';
 
 export { SupervisorEscalatedError } from './restart-intensity.js';
 
-interface ChildRecord {
-  spec: ChildSpec;
-  state: ChildInfo['state'];
-  restarts: number;
-  /** Restarts in a row without a run of `periodSeconds` in between: drives the backoff. */
-  consecutive: number;
-  handle: ChildHandle | undefined;
-  /** `handle.exit`, made safe to await even if a child breaks its promise never to reject. */
-  exit: Promise<ChildExit> | undefined;
-  startedAt?: number;
-  lastExit?: ChildExit;
-}
 
 type Phase = 'idle' | 'running' | 'stopping' | 'stopped' | 'escalated';
 
@@ -435,24 +424,3 @@ export function supervisorChild(options: SupervisorOptions, children: ChildSpec[
 
 /** What `startChild` returns when it started the child at once. */
 const STARTED: Promise<void> = Promise.resolve();
-
-function shouldRestart(restart: RestartType, exit: ChildExit): boolean {
-  if (exit.reason === 'quarantine' || exit.reason === 'shutdown') return false;
-  if (restart === 'permanent') return true;
-  return restart === 'transient' && exit.reason === 'crash';
-}
-
-function childInfo(rec: ChildRecord): ChildInfo {
-  const info: ChildInfo = {
-    id: rec.spec.id,
-    type: rec.spec.type ?? 'worker',
-    restart: rec.spec.restart,
-    state: rec.state,
-    restarts: rec.restarts,
-  };
-  const last = rec.lastExit;
-  if (last) info.lastExit = last.reason === 'crash' || last.reason === 'quarantine' ? { reason: last.reason, error: last.error.message } : { reason: last.reason };
-  const nested = rec.spec.describe?.();
-  if (nested) info.supervisor = nested;
-  return info;
-}
