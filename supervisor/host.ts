@@ -1,22 +1,11 @@
-import { randomUUID } from 'node:crypto';
-import type { AgentStatus, RunningAgent } from '../actors/running-agent.js';
-import { isoTime, systemClock, type Clock } from '../actors/clock.js';
+import type { AgentStatus } from '../actors/running-agent.js';
+import { systemClock, type Clock } from '../actors/clock.js';
 import { validateAgentId } from '../actors/definitions.js';
-import type { AgentEventBody, AgentLifecycleEvent } from '../actors/events.js';
+import type { AgentEventBody } from '../actors/events.js';
 import type { Playbook } from '../actors/playbook.js';
 import { serializeError, toJournalValue } from '../actors/serialize.js';
 import type { PlaybooksConfig } from '../config.js';
-import {
-  AgentExistsError,
-  AgentNotFoundError,
-  AgentNotRunningError,
-  CheckpointConflictError,
-  ensureError,
-  ErrorCode,
-  NotRecoverableError,
-  PlaybooksError,
-  ValidationError,
-} from '../errors.js';
+import { AgentNotFoundError, AgentNotRunningError, ErrorCode, PlaybooksError, ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { NatsMessaging } from '../messaging/nats-messaging.js';
 import { CheckpointManager } from '../persistence/checkpoint-manager.js';
@@ -26,18 +15,20 @@ import { RecoveryCoordinator, type RecoveryReport } from '../persistence/recover
 import type { AgentRef, AgentDirectory } from './agent-ref.js';
 import { AgentTable } from './agent-table.js';
 import type { AdoptOptions, AgentEventListener, HostOptions, HostWiring, SpawnOptions } from './host-options.js';
-import { AgentRegistry, createRun, type AgentBlueprint, type RunContext, type RunStart, type Spawnable } from './agent-registry.js';
-import { recordOutcome, recordResumeAt } from '../persistence/record-views.js';
+import { AgentRegistry, type RunContext } from './agent-registry.js';
+import { AgentLauncher } from './agent-launcher.js';
+import { AgentEvents } from './agent-events.js';
+import { recordOutcome } from '../persistence/record-views.js';
 import type { AnyStateMachine } from 'xstate';
 import { serveControl } from '../messaging/control-service.js';
 import { StrayMessages } from '../messaging/stray-messages.js';
-import { carryInbox, supervisorRestart } from './restart-point.js';
+import { carryInbox } from './restart-point.js';
 import { SupervisedAgents } from './supervised-agents.js';
 import { HostServices, type StartOptions } from './host-services.js';
 import type { HostLease } from './host-lease.js';
 import { IdleEviction, type ParkedAgent } from './idle-eviction.js';
 import type { SupervisorSpec } from './supervision-tree.js';
-import type { ChildExit, RestartType, SupervisorTree } from './supervisor.js';
+import type { SupervisorTree } from './supervisor.js';
 
 /**
  * Runs agents: spawns them, hands them messages, checkpoints them through its store, and
@@ -57,12 +48,12 @@ export class Host implements AgentDirectory {
   /** Each agent's current run (`table.running`). */
   private readonly agents = this.table.running;
   private readonly quarantined = this.table.quarantined;
-  private readonly listeners = new Set<AgentEventListener>();
   private closed = false;
   private draining = false;
   private readonly supervision: SupervisedAgents;
   private readonly strays: StrayMessages | undefined;
-  private readonly runContext: RunContext;
+  private readonly launcher: AgentLauncher;
+  private readonly events: AgentEvents;
   private readonly eviction: IdleEviction | undefined;
 
   /** Set when the host talks NATS: inboxes, events and the control API. */
@@ -78,18 +69,19 @@ export class Host implements AgentDirectory {
     this.config = config;
     this.logger = wiring.logger;
     this.clock = options.clock ?? systemClock;
+    this.events = new AgentEvents(this.clock, this.logger);
     this.store = wiring.store;
     this.messaging = wiring.messaging;
     this.lease = wiring.lease;
     this.checkpoints = this.store && new CheckpointManager(this.store);
     this.recovery = this.checkpoints && new RecoveryCoordinator(this.checkpoints, this);
     this.supervision = new SupervisedAgents(config.supervisor, this.clock, this.logger, {
-      restart: (agentId, exit) => this.restartAgent(agentId, exit),
+      restart: (agentId, exit) => this.launcher.restart(agentId, exit),
       quarantine: (agentId, error) => this.quarantine(agentId, this.agents.get(agentId)?.name ?? 'unknown', error),
       emit: (agentId, body) => this.emit(agentId, this.agents.get(agentId)?.name ?? '', body),
       finished: (agentId, outcome) => this.retire(agentId, outcome),
     });
-    this.runContext = {
+    const runContext: RunContext = {
       hostId: this.id,
       store: this.store,
       messaging: this.messaging,
@@ -100,6 +92,19 @@ export class Host implements AgentDirectory {
       gate: this.lease,
       keepLastN: config.durability.keepLastN,
     };
+    this.launcher = new AgentLauncher({
+      hostId: this.id,
+      logger: this.logger,
+      registry: this.registry,
+      table: this.table,
+      supervision: this.supervision,
+      runContext,
+      checkpoints: this.checkpoints,
+      recovery: this.recovery,
+      restartSource: this,
+      emit: (agentId, playbook, body) => this.emit(agentId, playbook, body),
+      assertOpen: () => this.assertOpen(),
+    });
     this.strays = this.messaging && new StrayMessages(this.messaging, this.checkpoints, this.logger, () => this.clock.now());
     this.register(...(options.playbooks ?? []));
     const idleMs = config.supervisor.idleEvictionSeconds * 1000;
@@ -129,39 +134,11 @@ export class Host implements AgentDirectory {
    * stored. Spawning an id that exists, with the same playbook, returns the existing agent
    * (so a retried spawn starts one agent); with another playbook it is an `AgentExistsError`.
    */
-  async spawn<Input, Output>(
+  spawn<Input, Output>(
     target: Playbook<Input, Output> | AnyStateMachine | string,
     options: SpawnOptions<Input> = {},
   ): Promise<AgentRef<Output>> {
-    this.assertOpen();
-    const blueprint = this.registry.resolve(target as Spawnable);
-    const agentId = options.id === undefined ? randomUUID() : validateAgentId(options.id);
-    const running = this.agents.get(agentId);
-    if (running) return this.existing(agentId, running.name, blueprint) as AgentRef<Output>;
-    const finished = this.table.finishedOf(agentId);
-    if (finished) return this.existing(agentId, finished.status.playbook, blueprint) as AgentRef<Output>;
-    const supervision = { supervisor: options.supervisor ?? 'root', restart: options.restart ?? 'transient' } as const;
-    if (!this.supervision.tree.has(supervision.supervisor)) {
-      throw new ValidationError(`no supervisor "${supervision.supervisor}": create it with host.supervisor(id, options) first`);
-    }
-
-    const input = toJournalValue(options.input, `input of agent "${agentId}"`);
-    const runtime = this.createRuntime(agentId, blueprint, { input, after: { seq: 0, revision: undefined }, supervision });
-    this.agents.set(agentId, runtime);
-    try {
-      await runtime.persistNew();
-    } catch (error) {
-      this.agents.delete(agentId);
-      if (error instanceof CheckpointConflictError) return (await this.spawnExisting(agentId, blueprint)) as AgentRef<Output>;
-      throw error;
-    }
-    this.table.inputs.set(agentId, input);
-    this.quarantined.delete(agentId);
-    this.emit(agentId, blueprint.name, { type: 'spawned' });
-    this.logger.info({ agentId, playbook: blueprint.name }, 'agent spawned');
-    runtime.run();
-    await this.supervision.supervise(agentId, runtime, supervision);
-    return this.refFor(agentId) as AgentRef<Output>;
+    return this.launcher.spawn(target, options);
   }
 
   /**
@@ -225,8 +202,7 @@ export class Host implements AgentDirectory {
 
   /** Calls `listener` with every lifecycle event of every agent; returns an unsubscribe function. */
   onEvent(listener: AgentEventListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.events.listen(listener);
   }
 
   /**
@@ -341,38 +317,8 @@ export class Host implements AgentDirectory {
   // ---- used by RecoveryCoordinator ----------------------------------------------------------
 
   /** @internal Runs an agent from a stored snapshot. */
-  async adopt({ record, after, resumeStopped, persistFirst }: AdoptOptions): Promise<AgentRef> {
-    this.assertOpen();
-    const agentId = record.agentId;
-    const blueprint = this.registry.byName(record.playbook);
-    if (record.playbookVersion !== blueprint.version) {
-      this.logger.warn(
-        { agentId, stored: record.playbookVersion, running: blueprint.version },
-        'checkpoint was written by another version of the playbook; replay may not match',
-      );
-    }
-    if (this.agents.get(agentId)?.isHalted === false) throw new AgentExistsError(agentId, 'it is running on this host');
-    if (record.kind !== 'machine') this.table.inputs.set(agentId, record.snapshot.context.input);
-    const runtime = this.createRuntime(agentId, blueprint, {
-      snapshot: record.snapshot,
-      after,
-      resumeStopped,
-      inboxCursor: persistFirst ? 0 : record.inboxCursor,
-      supervision: this.supervisionOf(record),
-    });
-    const willRun = runtime.state === 'running' || runtime.state === 'waiting';
-    // Claim the agent with a compare-and-set write before running anything: of two hosts
-    // resuming the same agent, exactly one wins and runs it.
-    if (persistFirst || willRun) await runtime.persistNew(persistFirst ? 'forked' : `resumed by host ${this.id}`);
-    this.agents.set(agentId, runtime);
-    this.quarantined.delete(agentId);
-    const resumeAt = recordResumeAt(record);
-    this.emit(agentId, blueprint.name, { type: 'restarted', seq: record.seq, resumeAt });
-    this.logger.info({ agentId, seq: record.seq, resumeAt }, 'agent recovered');
-    runtime.run();
-    if (willRun || persistFirst) await this.supervision.supervise(agentId, runtime, this.supervisionOf(record));
-    else this.supervision.track(agentId, runtime);
-    return this.refFor(agentId);
+  adopt(options: AdoptOptions): Promise<AgentRef> {
+    return this.launcher.adopt(options);
   }
 
   /** @internal */
@@ -474,30 +420,6 @@ export class Host implements AgentDirectory {
   // ---- internals ------------------------------------------------------------------------
 
   /**
-   * Runs a supervised agent again. After a crash (or a stop by its supervisor) it resumes from
-   * its last good checkpoint — completed steps are not run again; after a normal exit (a
-   * permanent agent) it starts afresh with its first input. Without durability it starts afresh.
-   */
-  private async restartAgent(agentId: string, exit: ChildExit | undefined): Promise<RunningAgent> {
-    const previous = this.agents.get(agentId);
-    if (!previous) throw new NotRecoverableError(agentId, 'this host does not know it');
-    const blueprint = this.registry.byName(previous.name);
-    const supervisor = this.supervision.supervisorOf(agentId) ?? 'root';
-    const { record, start } = await supervisorRestart(this, agentId, exit, this.table.inputs.get(agentId));
-    const runtime = this.createRuntime(agentId, blueprint, { ...start, supervision: { supervisor, restart: 'transient' } });
-    await runtime.persistNew(record ? `restarted from checkpoint ${record.seq}` : 'restarted afresh');
-    this.agents.set(agentId, runtime);
-    this.emit(agentId, blueprint.name, {
-      type: 'restarted',
-      seq: record?.seq ?? runtime.status().seq,
-      resumeAt: record ? recordResumeAt(record) : 'the start',
-    });
-    this.logger.warn({ agentId, fromSeq: record?.seq, exit: exit?.reason }, 'agent restarted by its supervisor');
-    runtime.run();
-    return runtime;
-  }
-
-  /**
    * @internal A restart point with the messages that came after it. With NATS the restarted run
    * reads the inbox stream again from the point's cursor; without, they are carried over from
    * the newest checkpoint.
@@ -506,51 +428,12 @@ export class Host implements AgentDirectory {
     return this.messaging ? point : carryInbox(point, newest);
   }
 
-  /** Where a recovered agent goes back: its recorded supervisor if this host has it, else the root. */
-  private supervisionOf(record: CheckpointRecord): { supervisor: string; restart: RestartType } {
-    const recorded = record.supervision;
-    const supervisor = recorded && this.supervision.tree.has(recorded.supervisor) ? recorded.supervisor : 'root';
-    return { supervisor, restart: recorded?.restart ?? 'transient' };
-  }
-
-  private createRuntime(agentId: string, blueprint: AgentBlueprint, start: RunStart): RunningAgent {
-    return createRun(this.runContext, agentId, blueprint, start);
-  }
-
-  /** The id is taken in the store: same playbook → that agent; another → an error. */
-  private async spawnExisting(agentId: string, blueprint: AgentBlueprint): Promise<AgentRef> {
-    const latest = await this.checkpoints!.getLatestCheckpoint(agentId);
-    if (!latest) throw new AgentExistsError(agentId, 'its checkpoints are being written by another host');
-    this.existing(agentId, latest.playbook, blueprint);
-    const unfinished = latest.status === 'running' || latest.status === 'waiting';
-    if (unfinished && latest.owner !== undefined && latest.owner !== this.id) {
-      throw new AgentExistsError(agentId, `it runs on host "${latest.owner}" (recover() takes it over from its checkpoint)`);
-    }
-    if (this.agents.has(agentId)) return this.refFor(agentId);
-    return this.recovery!.recover(agentId, { includeFinished: true });
-  }
-
-  private existing(agentId: string, playbook: string, requested: AgentBlueprint): AgentRef {
-    if (playbook !== requested.name) {
-      throw new AgentExistsError(agentId, `it runs playbook "${playbook}", not "${requested.name}"`);
-    }
-    return this.refFor(agentId);
-  }
-
   private refFor(agentId: string): AgentRef {
     return this.table.refFor(agentId);
   }
 
   private emit(agentId: string, playbook: string, body: AgentEventBody): void {
-    if (this.listeners.size === 0) return;
-    const event = { agentId, playbook, at: isoTime(this.clock.now()), ...body } as AgentLifecycleEvent;
-    for (const listener of this.listeners) {
-      try {
-        listener(event);
-      } catch (error) {
-        this.logger.error({ err: ensureError(error), event: event.type }, 'event listener threw');
-      }
-    }
+    this.events.emit(agentId, playbook, body);
   }
 
   private assertOpen(): void {
