@@ -248,29 +248,36 @@ export class Supervisor {
    * queued operation would; any other goes through the queue (`background` handles what it throws).
    */
   private exitArrived(rec: ChildRecord, handle: ChildHandle, exit: ChildExit): void {
-    const final = this.phase !== 'running' || !shouldRestart(rec.spec.restart, exit);
-    if (this.operations > 0 || !final) {
+    if (this.operations > 0 || !this.isFinal(rec, exit)) {
       this.background(() => this.onExit(rec, handle, exit));
       return;
     }
-    if (rec.handle !== handle) return; // the supervisor stopped this run itself and has recorded its exit
-    rec.handle = undefined;
-    rec.exit = undefined;
+    if (!this.release(rec, handle)) return;
     this.recordExit(rec, exit);
     rec.state = 'exited';
   }
 
   private async onExit(rec: ChildRecord, handle: ChildHandle, exit: ChildExit): Promise<void> {
-    if (rec.handle !== handle) return; // the supervisor stopped this run itself and has recorded its exit
+    if (this.release(rec, handle)) await this.childExited(rec, exit);
+  }
+
+  /** Takes the run off its record; false if the supervisor stopped this run itself and has recorded its exit. */
+  private release(rec: ChildRecord, handle: ChildHandle): boolean {
+    if (rec.handle !== handle) return false;
     rec.handle = undefined;
     rec.exit = undefined;
-    await this.childExited(rec, exit);
+    return true;
+  }
+
+  /** Whether the exit ends the child for good (no restart follows it). */
+  private isFinal(rec: ChildRecord, exit: ChildExit): boolean {
+    return this.phase !== 'running' || !shouldRestart(rec.spec.restart, exit);
   }
 
   /** Decides what an exit (or a failed start) leads to: nothing, a restart, or escalation. */
   private async childExited(rec: ChildRecord, exit: ChildExit): Promise<void> {
     this.recordExit(rec, exit);
-    if (this.phase !== 'running' || !shouldRestart(rec.spec.restart, exit)) {
+    if (this.isFinal(rec, exit)) {
       rec.state = 'exited';
       return;
     }

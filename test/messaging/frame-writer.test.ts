@@ -1,15 +1,24 @@
-import { connect, type Msg } from '@nats-io/transport-node';
+import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
 import { beforeEachFrame, textPublisher } from '../../messaging/frame-writer.js';
 import { startNatsServer } from '../helpers/nats-server.js';
 
 const decoder = new TextDecoder();
 
+/** Runs `test` with a connection to a nats-server of its own; both are closed after. */
+async function withConnection(test: (nc: NatsConnection) => Promise<void>): Promise<void> {
+  await using server = await startNatsServer();
+  const nc = await connect({ servers: server.url });
+  try {
+    await test(nc);
+  } finally {
+    await nc.close();
+  }
+}
+
 describe('text publisher (one protocol frame per message)', () => {
   it('delivers what the client would: payload, reply subject, headers, UTF-8 lengths, and counts it', async () => {
-    await using server = await startNatsServer();
-    const nc = await connect({ servers: server.url });
-    try {
+    await withConnection(async (nc) => {
       const received: Msg[] = [];
       const subscription = nc.subscribe('frames.>', { callback: (_error, msg) => void received.push(msg) });
       const publish = textPublisher(nc);
@@ -32,15 +41,11 @@ describe('text publisher (one protocol frame per message)', () => {
       ]);
       expect(received[2]!.headers?.get('Nats-Expected-Last-Subject-Sequence')).toBe('7');
       expect(nc.stats().outMsgs - before).toBe(4);
-    } finally {
-      await nc.close();
-    }
+    });
   });
 
   it('sizes frames whose UTF-8 length has more digits than their text length, and keeps frames intact across buffers', async () => {
-    await using server = await startNatsServer();
-    const nc = await connect({ servers: server.url });
-    try {
+    await withConnection(async (nc) => {
       const received: string[] = [];
       const subscription = nc.subscribe('sized.>', { callback: (_error, msg) => void received.push(decoder.decode(msg.data)) });
       const publish = textPublisher(nc);
@@ -53,15 +58,11 @@ describe('text publisher (one protocol frame per message)', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
       subscription.unsubscribe();
       expect(received).toEqual(sent);
-    } finally {
-      await nc.close();
-    }
+    });
   });
 
   it("hands a turn's frames to the client as one command, in the order written, from every publisher of the connection", async () => {
-    await using server = await startNatsServer();
-    const nc = await connect({ servers: server.url });
-    try {
+    await withConnection(async (nc) => {
       const received: string[] = [];
       const subscription = nc.subscribe('turn.>', { callback: (_error, msg) => void received.push(msg.subject) });
       await nc.flush();
@@ -88,9 +89,7 @@ describe('text publisher (one protocol frame per message)', () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
       subscription.unsubscribe();
       expect(received).toEqual(written);
-    } finally {
-      await nc.close();
-    }
+    });
   });
 
   it('raises the client errors: a payload over the max, a closed connection', async () => {
@@ -104,27 +103,23 @@ describe('text publisher (one protocol frame per message)', () => {
   });
 
   it('runs the hooks of the connection before each frame, so what waits joins it (and stops when asked)', async () => {
-    await using server = await startNatsServer();
-    const nc = await connect({ servers: server.url });
-    try {
+    await withConnection(async (nc) => {
       const received: string[] = [];
       const subscription = nc.subscribe('hooked.>', { callback: (_error, msg) => void received.push(msg.subject) });
       const publish = textPublisher(nc);
       const waiting = ['hooked.event-1', 'hooked.event-2'];
       const stop = beforeEachFrame(nc, () => {
         for (const subject of waiting.splice(0)) publish(subject, '{}'); // re-enters the hook: nothing left
-      });
-      publish('hooked.checkpoint-1', '{}');
-      stop();
-      waiting.push('hooked.event-3');
-      publish('hooked.checkpoint-2', '{}');
-      await nc.flush();
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      subscription.unsubscribe();
-      expect(received).toEqual(['hooked.event-1', 'hooked.event-2', 'hooked.checkpoint-1', 'hooked.checkpoint-2']);
-      expect(waiting).toEqual(['hooked.event-3']);
-    } finally {
-      await nc.close();
-    }
+    });
+    publish('hooked.checkpoint-1', '{}');
+    stop();
+    waiting.push('hooked.event-3');
+    publish('hooked.checkpoint-2', '{}');
+    await nc.flush();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    subscription.unsubscribe();
+    expect(received).toEqual(['hooked.event-1', 'hooked.event-2', 'hooked.checkpoint-1', 'hooked.checkpoint-2']);
+    expect(waiting).toEqual(['hooked.event-3']);
+    });
   });
 });
