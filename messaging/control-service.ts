@@ -18,7 +18,13 @@ const agentRequest = z.strictObject({ agentId: z.string().min(1) });
 const requests = {
   spawn: z.strictObject({ playbook: z.string().min(1), agentId: z.string().min(1).optional(), input: z.unknown().optional() }),
   status: agentRequest,
-  list: z.strictObject({ state: z.enum(['running', 'waiting', 'completed', 'failed', 'stopped']).optional() }),
+  list: z.strictObject({
+    state: z.enum(['running', 'waiting', 'completed', 'failed', 'stopped']).optional(),
+    /** Agents per page (default 1,000): a reply must fit the server's max payload. */
+    limit: z.number().int().min(1).max(5_000).optional(),
+    /** The `next` of the previous page: the agents with ids after this one. */
+    after: z.string().min(1).optional(),
+  }),
   stop: agentRequest,
   resume: agentRequest,
   /** Resumes a failed agent from its last good checkpoint. */
@@ -34,6 +40,9 @@ const VERBS = Object.keys(requests) as Verb[];
 export type ControlReply = { ok: true; [field: string]: unknown } | { ok: false; error: { code: string; message: string } };
 
 const FORWARD_TIMEOUT_MS = 5_000;
+const LIST_PAGE = 1_000;
+/** Agents whose status a `list` reads at once (each may be a store read). */
+const LIST_READS_AT_ONCE = 16;
 const decoder = new TextDecoder();
 
 export function serveControl(host: Host, messaging: NatsMessaging): void {
@@ -41,7 +50,7 @@ export function serveControl(host: Host, messaging: NatsMessaging): void {
   const handle = (forwarded: boolean) => (data: Uint8Array, subject: string, reply: string | undefined) => {
     if (!reply) return; // a publish without a reply subject cannot be answered
     const verb = subject.split('.').at(-1) ?? '';
-    void answer(host, messaging, verb, data, forwarded).then((body) => messaging.reply(reply, body));
+    void answer(host, messaging, verb, data, forwarded).then((body) => sendReply(messaging, reply, verb, body));
   };
   messaging.serve(subjects.allControl(ns), hostsQueue(ns), handle(false));
   messaging.serve(subjects.allHostControl(ns, host.id), undefined, handle(true));
@@ -59,7 +68,7 @@ async function answer(host: Host, messaging: NatsMessaging, verb: string, data: 
       case 'status':
         return { ok: true, ...(await describe(host, (request as { agentId: string }).agentId)) };
       case 'list':
-        return { ok: true, agents: await list(host, (request as z.infer<typeof requests.list>).state) };
+        return { ok: true, ...(await list(host, request as z.infer<typeof requests.list>)) };
       case 'ping':
         return { ok: true, host: host.id };
       case 'stop':
@@ -149,19 +158,67 @@ function fromRecord(record: CheckpointRecord): Record<string, unknown> {
   };
 }
 
-async function list(host: Host, state: string | undefined): Promise<Record<string, unknown>[]> {
-  const ids = host.checkpoints ? await host.checkpoints.listAgents() : host.list().map((s) => s.agentId);
-  const agents = await Promise.all(
-    ids.map(async (agentId) => {
-      try {
-        const { agentId: id, state: s, seq, playbook, host: owner } = await describe(host, agentId);
-        return { agentId: id, state: s, seq, playbook, ...(owner ? { host: owner } : {}) };
-      } catch (error) {
-        return { agentId, state: 'failed', error: { code: (error as PlaybooksError).code ?? 'INTERNAL', message: ensureError(error).message } };
-      }
-    }),
-  );
-  return agents.filter((agent) => state === undefined || agent.state === state);
+/**
+ * One page of the agents, in id order: those with checkpoints in the store (or, without
+ * durability, in this host's memory) after `after`, up to `limit` of them in `state`. `next`,
+ * when more agents remain, is the id to pass as `after` for the next page.
+ */
+async function list(host: Host, request: z.infer<typeof requests.list>): Promise<{ agents: Record<string, unknown>[]; next?: string }> {
+  const { state, after, limit = LIST_PAGE } = request;
+  const ids = [...new Set(host.checkpoints ? await host.checkpoints.listAgents() : host.list().map((s) => s.agentId))].sort();
+  let next = after === undefined ? 0 : firstAfter(ids, after);
+  const agents: Record<string, unknown>[] = [];
+  while (next < ids.length && agents.length < limit) {
+    const batch = await Promise.all(ids.slice(next, next + LIST_READS_AT_ONCE).map((agentId) => listEntry(host, agentId)));
+    for (const agent of batch) {
+      next++;
+      if (state === undefined || agent.state === state) agents.push(agent);
+      if (agents.length === limit) break;
+    }
+  }
+  return next < ids.length ? { agents, next: ids[next - 1]! } : { agents };
+}
+
+async function listEntry(host: Host, agentId: string): Promise<Record<string, unknown>> {
+  try {
+    const { agentId: id, state, seq, playbook, host: owner } = await describe(host, agentId);
+    return { agentId: id, state, seq, playbook, ...(owner ? { host: owner } : {}) };
+  } catch (error) {
+    return { agentId, state: 'failed', error: { code: (error as PlaybooksError).code ?? 'INTERNAL', message: ensureError(error).message } };
+  }
+}
+
+/** The index of the first id greater than `after` in sorted `ids`. */
+function firstAfter(ids: string[], after: string): number {
+  let low = 0;
+  let high = ids.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (ids[middle]! <= after) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/**
+ * Sends the reply; one the server cannot take (larger than its max payload) is answered with
+ * an error that says so, and nothing thrown here reaches the host.
+ */
+function sendReply(messaging: NatsMessaging, to: string, verb: string, body: ControlReply): void {
+  try {
+    messaging.reply(to, body);
+  } catch (error) {
+    const maxPayload = messaging.connection.info?.max_payload;
+    const tooLarge = /max_payload/i.test(ensureError(error).message);
+    const message = tooLarge
+      ? `the ${verb} reply exceeds the server's max payload${maxPayload ? ` (${maxPayload} bytes)` : ''}${verb === 'list' ? ': ask for fewer agents at a time with "limit"' : ''}`
+      : `the ${verb} reply could not be sent: ${ensureError(error).message}`;
+    try {
+      messaging.reply(to, { ok: false, error: { code: tooLarge ? 'REPLY_TOO_LARGE' : 'INTERNAL', message } });
+    } catch {
+      // the connection is gone: the requester times out
+    }
+  }
 }
 
 /** Sends the request to another host; undefined when no host answers there. */

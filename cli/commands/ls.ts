@@ -1,5 +1,5 @@
 import { stringOption, type Command } from '../command.js';
-import { controlRequest, paintState } from '../control-command.js';
+import { controlRequestAllPages, paintState } from '../control-command.js';
 import { ExitCode, usageError } from '../errors.js';
 import { CONTROL_EXIT_CODES, CONTROL_NOTE } from '../control-help.js';
 
@@ -16,7 +16,7 @@ export const ls: Command = {
   async run(context) {
     const state = stringOption(context, 'state');
     if (state !== undefined && !STATES.includes(state)) throw usageError(`--state ${JSON.stringify(state)} is not a state`, `states: ${STATES.join(', ')}`);
-    const reply = await controlRequest(context, 'list', state === undefined ? {} : { state });
+    const reply = await controlRequestAllPages(context, 'list', state === undefined ? {} : { state }, 'agents');
     if (!reply) return ExitCode.Failed;
     const { out } = context;
     if (out.json) {

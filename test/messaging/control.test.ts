@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { playbook, receive, step, type Host } from 'durable-playbooks';
 import { hostsClosedAfterEach, until } from '../helpers/hosts.js';
-import { natsServerForFile } from '../helpers/nats-client.js';
+import { natsServerForFile, PlainClient } from '../helpers/nats-client.js';
+import { startNatsServer } from '../helpers/nats-server.js';
+import { allPages } from '../../cli/control-command.js';
 
 const newHost = hostsClosedAfterEach();
 const nats = natsServerForFile();
@@ -143,5 +145,68 @@ describe('two hosts, one agent', () => {
     const owner = ra.resumed.length ? a : b;
     await nats.client.jsPublish(`playbooks.${ns}.agent.orphan.inbox`, { type: 'reply', payload: { text: 'found' } });
     expect(await owner.get('orphan')!.result()).toEqual({ greeting: 'hello eve', reply: 'found' });
+  });
+});
+
+describe('list, page by page', () => {
+  const Quick = playbook('Quick', async (n: number) => n);
+
+  it('pages through the agents in id order: limit, after, next, with or without a state', async () => {
+    const ns = `ctl${++counter}`;
+    const host = await hostOn(ns);
+    host.register(Quick);
+    const control = (verb: string, body: object) => nats.client.request(`playbooks.${ns}.control.${verb}`, body);
+    const ids = Array.from({ length: 25 }, (_, i) => `q${String(i).padStart(2, '0')}`);
+    for (const id of ids) await (await host.spawn(Quick, { id, input: 1 })).result();
+    await host.spawn(Greeter, { id: 'q07w', input: { name: 'wes' } }); // one that waits, among them
+    await until(() => host.get('q07w')?.status().state === 'waiting', 5_000, 'q07w to wait');
+
+    const pages: string[][] = [];
+    let after: string | undefined;
+    do {
+      const page = await control('list', { limit: 10, ...(after === undefined ? {} : { after }) });
+      expect(page.ok).toBe(true);
+      pages.push(page.agents.map((a: { agentId: string }) => a.agentId));
+      after = page.next;
+    } while (after !== undefined);
+    expect(pages.map((p) => p.length)).toEqual([10, 10, 6]);
+    expect(pages.flat()).toEqual([...ids.slice(0, 8), 'q07w', ...ids.slice(8)]);
+    // What `playbooks ls` does: every page, as one list.
+    const all = await allPages((body) => control('list', body), { limit: 10 }, 'agents');
+    expect(all!.agents).toEqual(pages.flat().map((agentId) => expect.objectContaining({ agentId })));
+
+    const waiting = await control('list', { state: 'waiting', limit: 1 });
+    expect(waiting.agents).toEqual([expect.objectContaining({ agentId: 'q07w', state: 'waiting', playbook: 'Greeter' })]);
+    expect(waiting.next).toBe('q07w'); // agents after it were not looked at yet
+    expect(await control('list', { state: 'waiting', after: 'q07w' })).toEqual({ ok: true, agents: [] });
+    expect((await control('list', { state: 'completed', after: 'q20' })).agents.map((a: { agentId: string }) => a.agentId)).toEqual(['q21', 'q22', 'q23', 'q24']);
+
+    for (const bad of [{ limit: 0 }, { limit: 5_001 }, { limit: 2.5 }, { limit: '10' }, { after: '' }]) {
+      const reply = await control('list', bad);
+      expect(reply, JSON.stringify(bad)).toMatchObject({ ok: false, error: { code: 'VALIDATION' } });
+      expect(reply.error.message).toMatch(/invalid list request: "(limit|after)"/);
+    }
+  });
+
+  it('answers a reply too large for the server with an error that says what to do, and keeps serving', async () => {
+    await using server = await startNatsServer({ maxPayload: 8 * 1024 });
+    await using client = await PlainClient.connect(server.url);
+    const ns = `ctl${++counter}`;
+    const host = await newHost({
+      durability: { storage: 'nats' },
+      nats: { servers: [server.url], namespace: ns, bucket: `cp-${ns}` },
+      playbooks: [Quick],
+    });
+    try {
+      for (let i = 0; i < 150; i++) await (await host.spawn(Quick, { id: `big-list-agent-${i}`, input: i })).result();
+      const tooLarge = await client.request(`playbooks.${ns}.control.list`, {});
+      expect(tooLarge).toMatchObject({ ok: false, error: { code: 'REPLY_TOO_LARGE' } });
+      expect(tooLarge.error.message).toMatch(/exceeds the server's max payload \(8192 bytes\).*"limit"/);
+      const page = await client.request(`playbooks.${ns}.control.list`, { limit: 20 });
+      expect(page.agents).toHaveLength(20);
+      expect(await client.request(`playbooks.${ns}.control.status`, { agentId: 'big-list-agent-7' })).toMatchObject({ ok: true, state: 'completed', result: 7 });
+    } finally {
+      await host.close(); // before its server goes
+    }
   });
 });
