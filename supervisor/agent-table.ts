@@ -5,6 +5,13 @@ import { AgentRef, type AgentDirectory } from './agent-ref.js';
 
 /** Finished agents whose status and outcome a host keeps in memory. */
 const FINISHED_KEPT = 10_000;
+/** Quarantined agents a host keeps in memory (older ones are still in the store, and reported from it). */
+const QUARANTINED_KEPT = 10_000;
+
+export interface AgentTableLimits {
+  finishedKept?: number;
+  quarantinedKept?: number;
+}
 
 /**
  * The agents a host holds in memory: those it runs (or whose run ended while their supervisor
@@ -14,7 +21,7 @@ const FINISHED_KEPT = 10_000;
 export class AgentTable {
   /** Each agent's current run, from spawn or recovery until it finishes or is parked. */
   readonly running = new Map<string, RunningAgent>();
-  /** Agents whose checkpoint cannot be used, or that failed for good: reported, not run. */
+  /** Agents whose checkpoint cannot be used, or that failed for good: reported, not run. Most recent last. */
   readonly quarantined = new Map<string, { playbook: string; error: PlaybooksError }>();
   /** Spawn inputs, to start a permanent agent afresh after it completes (and without durability). */
   readonly inputs = new Map<string, unknown>();
@@ -22,7 +29,16 @@ export class AgentTable {
   private readonly finished = new Map<string, { status: AgentStatus; outcome: Promise<unknown> }>();
   private readonly refs = new Map<string, AgentRef>();
 
-  constructor(private readonly directory: AgentDirectory) {}
+  private readonly finishedKept: number;
+  private readonly quarantinedKept: number;
+
+  constructor(
+    private readonly directory: AgentDirectory,
+    limits: AgentTableLimits = {},
+  ) {
+    this.finishedKept = limits.finishedKept ?? FINISHED_KEPT;
+    this.quarantinedKept = limits.quarantinedKept ?? QUARANTINED_KEPT;
+  }
 
   /** Whether the agent is in memory: running, quarantined or recently finished. */
   has(agentId: string): boolean {
@@ -54,13 +70,32 @@ export class AgentTable {
     this.finished.set(agentId, { status, outcome });
     this.running.delete(agentId);
     this.inputs.delete(agentId);
-    if (this.finished.size <= FINISHED_KEPT) return undefined;
+    if (this.finished.size <= this.finishedKept) return undefined;
     const oldest = this.finished.keys().next().value!;
     this.finished.delete(oldest);
-    if (this.running.has(oldest) || this.quarantined.has(oldest)) return undefined;
-    // Its handle goes too (a handle names the agent; a new one is made if it is asked for again).
-    this.refs.delete(oldest);
-    return oldest;
+    return this.forgetIfUnheld(oldest);
+  }
+
+  /**
+   * Records an agent as quarantined, among the last `QUARANTINED_KEPT` of them: a host that
+   * meets corrupt checkpoints or failing code for hours does not grow without bound. Returns
+   * the agent that fell out of that record, if one did and nothing else holds it.
+   */
+  quarantine(agentId: string, playbook: string, error: PlaybooksError): string | undefined {
+    this.quarantined.delete(agentId);
+    this.quarantined.set(agentId, { playbook, error });
+    if (this.quarantined.size <= this.quarantinedKept) return undefined;
+    const oldest = this.quarantined.keys().next().value!;
+    this.quarantined.delete(oldest);
+    return this.forgetIfUnheld(oldest);
+  }
+
+  /** An agent no longer recorded in memory: its handle goes too, unless it runs or is recorded otherwise. */
+  private forgetIfUnheld(agentId: string): string | undefined {
+    if (this.running.has(agentId) || this.quarantined.has(agentId) || this.finished.has(agentId)) return undefined;
+    // A handle names the agent; a new one is made if it is asked for again.
+    this.refs.delete(agentId);
+    return agentId;
   }
 
   /** A parked agent leaves memory entirely: its state is in its checkpoints. */

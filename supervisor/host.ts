@@ -330,7 +330,8 @@ export class Host implements AgentDirectory {
   /** @internal Marks an agent whose checkpoint cannot be used: it is reported, not run. */
   quarantine(agentId: string, playbook: string, error: PlaybooksError): void {
     this.logger.error({ agentId, err: error }, 'agent quarantined');
-    this.quarantined.set(agentId, { playbook, error });
+    const forgotten = this.table.quarantine(agentId, playbook, error);
+    if (forgotten) this.supervision.dropFinished(forgotten);
     // An agent that failed while running has announced it already.
     if (!this.agents.has(agentId)) this.emit(agentId, playbook, { type: 'failed', error: serializeError(error) });
   }

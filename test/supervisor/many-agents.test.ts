@@ -1,9 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { playbook, receive, sleep, step, TerminalError } from 'durable-playbooks';
+import { playbook, receive, sleep, step, TerminalError, type AgentRef } from 'durable-playbooks';
 import { hostsClosedAfterEach } from '../helpers/hosts.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const newHost = hostsClosedAfterEach();
+
+/** Spawns `total` agents 500 at a time, each batch run to its end (success or not), then lets them retire. */
+async function runInBatches(total: number, spawn: (n: number) => Promise<AgentRef>): Promise<void> {
+  for (let n = 0; n < total; n += 500) {
+    const batch = await Promise.all(Array.from({ length: Math.min(500, total - n) }, (_, i) => spawn(n + i)));
+    await Promise.all(batch.map((agent) => agent.result().catch(() => undefined)));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 20)); // finished agents are retired in a later turn
+}
 
 describe('many agents on one host', () => {
   it('runs 1,000 agents concurrently without interference', async () => {
@@ -65,18 +74,31 @@ describe('a host that runs agents for a long time', () => {
     const host = await newHost({ durability: { storage: 'memory' } });
     const kept = 10_000; // FINISHED_KEPT in supervisor/agent-table.ts
     const total = kept + 500;
-    for (let n = 0; n < total; n += 500) {
-      const batch = await Promise.all(
-        Array.from({ length: 500 }, (_, i) => host.spawn(Failing, { id: `failing-${n + i}`, input: n + i, restart: 'temporary' })),
-      );
-      await Promise.all(batch.map((agent) => agent.result().catch(() => undefined)));
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20)); // finished agents are retired in a later turn
+    await runInBatches(total, (n) => host.spawn(Failing, { id: `failing-${n}`, input: n, restart: 'temporary' }));
 
     const children = host.supervisors().children.map((child) => child.id);
     expect(children.length).toBeLessThanOrEqual(kept);
     expect(children).not.toContain('failing-0');
     expect(children).toContain(`failing-${total - 1}`);
     expect(host.get('failing-0')).toBeUndefined();
+  }, 60_000);
+
+  it('keeps a bounded record of quarantined agents: older ones are reported from the store', async () => {
+    // Each agent's first step returns more than a checkpoint may hold: the agent is quarantined.
+    const Oversized = playbook('Oversized', async (n: number) => step('Huge', async () => `${n}:${'x'.repeat(16 * 1024)}`)());
+    const host = await newHost({ durability: { storage: 'memory', maxCheckpointSizeMb: 0.01 } });
+    const kept = 10_000; // QUARANTINED_KEPT in supervisor/agent-table.ts
+    const total = kept + 500;
+    await runInBatches(total, (n) => host.spawn(Oversized, { id: `oversized-${n}`, input: n, restart: 'temporary' }));
+
+    const internals = host as unknown as { table: { quarantined: Map<string, unknown>; refs: Map<string, unknown> } };
+    expect(internals.table.quarantined.size).toBe(kept);
+    expect(internals.table.quarantined.has('oversized-0')).toBe(false);
+    expect(host.statusOf(`oversized-${total - 1}`)).toMatchObject({ state: 'failed', quarantined: true, error: { code: 'CHECKPOINT_TOO_LARGE' } });
+    expect(internals.table.refs.size).toBeLessThanOrEqual(kept);
+    // The oldest left memory; the store still tells how it ended.
+    expect(host.get('oversized-0')).toBeUndefined();
+    const stored = await host.checkpoints!.getLatestCheckpoint('oversized-0');
+    expect(stored).toMatchObject({ status: 'failed', error: { code: 'CHECKPOINT_TOO_LARGE' } });
   }, 60_000);
 });
