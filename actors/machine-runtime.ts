@@ -43,10 +43,25 @@ function toEvent(type: string, payload: unknown): EventObject {
 }
 
 /**
+ * A delayed event of the machine to itself (an `after` transition, a delayed `raise` or
+ * `sendTo` itself) pending when a checkpoint was taken: stored in the checkpoint's snapshot
+ * (`delayedEvents`), because XState does not restore them from a snapshot (statelyai/xstate#5331).
+ */
+export interface PendingDelayedEvent {
+  /** XState's id for it (an `after` transition's is its event type): exiting the state cancels it. */
+  id: string;
+  event: EventObject;
+  /** Epoch ms. */
+  dueAt: number;
+}
+
+/**
  * A plain XState machine run as a durable agent: every transition is checkpointed (the
  * actor's persisted snapshot), inbox messages arrive as events, and after a crash the actor
- * is restored from its last snapshot. XState's own limits apply: delayed (`after`)
- * transitions and in-flight invoked promises are not resumed from a snapshot.
+ * is restored from its last snapshot. Its delayed events (`after` transitions, delayed sends
+ * to itself) are checkpointed with it and armed again, for the time that remains, when it is
+ * restored. XState's own limits apply otherwise: invoked and spawned actors in flight are not
+ * resumed from a snapshot.
  */
 export class MachineAgentRuntime implements RunningAgent, CheckpointSource, InboxSink {
   readonly agentId: string;
@@ -68,6 +83,10 @@ export class MachineAgentRuntime implements RunningAgent, CheckpointSource, Inbo
   private lastTransitionAt: number | undefined;
   private initialEmission = true;
   private readonly clock: Clock;
+  /** Delayed events from the checkpoint restored from, armed again once the actor starts. */
+  private readonly restoredDelays: readonly PendingDelayedEvent[];
+  /** When each delayed event XState scheduled falls due, on the host's clock. */
+  private readonly dueAt = new WeakMap<object, number>();
 
   constructor(options: MachineRuntimeOptions) {
     this.agentId = options.agentId;
@@ -78,9 +97,20 @@ export class MachineAgentRuntime implements RunningAgent, CheckpointSource, Inbo
     this.clock = options.clock;
     this.outcome = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     this.outcome.catch(() => undefined);
+    const { delayedEvents, ...snapshot } = options.snapshot ?? ({} as PersistedMachineSnapshot);
+    this.restoredDelays = (delayedEvents as PendingDelayedEvent[] | undefined) ?? [];
     this.actor = createActor(options.machine, {
       input: options.input,
-      ...(options.snapshot ? { snapshot: options.snapshot as never } : {}),
+      // Delays run on the host's clock: tests move it by hand, and a delay past ~24.8 days
+      // (the limit of setTimeout) waits its whole length.
+      clock: {
+        setTimeout: (fn, ms: number) => {
+          this.stampDelays();
+          return this.clock.setTimer(fn, ms);
+        },
+        clearTimeout: (handle) => this.clock.clearTimer(handle),
+      },
+      ...(options.snapshot ? { snapshot: snapshot as never } : {}),
     });
     if (options.snapshot?.status === 'stopped' && !options.resumeStopped) this.halt('stopped');
     const gate = options.gate ?? ALWAYS_OPEN;
@@ -146,6 +176,7 @@ export class MachineAgentRuntime implements RunningAgent, CheckpointSource, Inbo
       error: () => this.finish('failed', true),
     });
     this.actor.start();
+    this.armRestoredDelays();
     void this.inbox?.pull(); // catch up with messages that came while no host ran the agent
   }
 
@@ -176,7 +207,7 @@ export class MachineAgentRuntime implements RunningAgent, CheckpointSource, Inbo
 
   async stop(): Promise<void> {
     if (this.halted) return;
-    this.stoppedAt = this.persisted();
+    this.stoppedAt = this.checkpointSnapshot();
     this.halt('stopped');
     this.actor.stop();
     this.recorded.push('stopped');
@@ -205,9 +236,10 @@ export class MachineAgentRuntime implements RunningAgent, CheckpointSource, Inbo
     return this.halted || !this.started ? undefined : this.lastTransitionAt;
   }
 
-  /** Delayed transitions do not survive a restore (XState): a parked machine wakes on messages only. */
+  /** When its next delayed event falls due: a parked machine is woken for it. */
   nextWakeAt(): number | undefined {
-    return undefined;
+    const due = this.pendingDelayedEvents().map((delayed) => delayed.dueAt);
+    return due.length ? Math.min(...due) : undefined;
   }
 
   /** A machine has no steps in flight to wait for. */
@@ -219,7 +251,7 @@ export class MachineAgentRuntime implements RunningAgent, CheckpointSource, Inbo
 
   take(): CheckpointContent {
     return {
-      snapshot: this.stoppedAt ?? this.persisted(),
+      snapshot: this.stoppedAt ?? this.checkpointSnapshot(),
       state: this.state,
       error: this.failure ?? this.snapshotError(),
       recorded: this.recorded.splice(0),
@@ -247,6 +279,44 @@ export class MachineAgentRuntime implements RunningAgent, CheckpointSource, Inbo
 
   private persisted(): PersistedMachineSnapshot {
     return this.actor.getPersistedSnapshot() as unknown as PersistedMachineSnapshot;
+  }
+
+  /** The persisted snapshot, with the delayed events pending now. */
+  private checkpointSnapshot(): PersistedMachineSnapshot {
+    const snapshot = this.persisted();
+    // Before the actor starts (the spawn's checkpoint), those it will arm are its own to arm.
+    const delayed = this.started ? this.pendingDelayedEvents() : this.restoredDelays;
+    return delayed.length ? { ...snapshot, delayedEvents: delayed } : snapshot;
+  }
+
+  /** The machine's delayed events to itself (those to or from other actors are not restored). */
+  private pendingDelayedEvents(): PendingDelayedEvent[] {
+    if (!this.started) return [...this.restoredDelays];
+    const scheduled = Object.values(this.actor.system.getSnapshot()._scheduledEvents);
+    return scheduled
+      .filter((event) => event.source === this.actor && event.target === this.actor)
+      .map((event) => ({ id: event.id, event: event.event, dueAt: this.dueAt.get(event) ?? event.startedAt + event.delay }));
+  }
+
+  /**
+   * Notes when the delayed events just scheduled fall due, on the host's clock (XState stamps
+   * them with `Date.now()`, which a test's clock does not move). Called as XState arms the
+   * timer of one, right after scheduling it.
+   */
+  private stampDelays(): void {
+    const now = this.clock.now();
+    for (const event of Object.values(this.actor.system.getSnapshot()._scheduledEvents)) {
+      if (!this.dueAt.has(event)) this.dueAt.set(event, now + event.delay);
+    }
+  }
+
+  /** Arms the delayed events the restored checkpoint had pending, for the time that remains. */
+  private armRestoredDelays(): void {
+    const { scheduler } = this.actor.system;
+    for (const delayed of this.restoredDelays) {
+      scheduler.cancel(this.actor, delayed.id); // in case XState armed it itself
+      scheduler.schedule(this.actor, this.actor, delayed.event, Math.max(0, delayed.dueAt - this.clock.now()), delayed.id);
+    }
   }
 
   private snapshotError(): SerializedError | undefined {

@@ -139,6 +139,13 @@ const recordSchema = z.object({
 
 const playbookSnapshotSchema = z.looseObject({ status: snapshotStatus, value: z.unknown(), context: contextSchema });
 
+/** A machine's snapshot: XState's own, and the delayed events it had pending (see machine-runtime.ts). */
+const machineSnapshotSchema = z.looseObject({
+  status: snapshotStatus,
+  value: z.unknown(),
+  delayedEvents: z.array(z.strictObject({ id: z.string(), event: z.looseObject({ type: z.string() }), dueAt: z.number() })).optional(),
+});
+
 /** Decodes and validates a stored checkpoint; anything off is a `CorruptCheckpointError`. */
 export function decodeCheckpoint(stored: StoredCheckpoint): CheckpointRecord {
   let json: unknown;
@@ -157,15 +164,14 @@ export function decodeCheckpoint(stored: StoredCheckpoint): CheckpointRecord {
       cause: parsed.error,
     });
   }
-  if (parsed.data.kind !== 'machine') {
-    const snapshot = playbookSnapshotSchema.safeParse(parsed.data.snapshot);
-    if (!snapshot.success) {
-      const issue = snapshot.error.issues[0];
-      const where = ['snapshot', ...(issue?.path ?? [])].join('.');
-      throw new CorruptCheckpointError(stored.agentId, stored.seq, `${where}: ${issue?.message ?? 'invalid'}`, {
-        cause: snapshot.error,
-      });
-    }
+  const snapshotSchema = parsed.data.kind === 'machine' ? machineSnapshotSchema : playbookSnapshotSchema;
+  const snapshot = snapshotSchema.safeParse(parsed.data.snapshot);
+  if (!snapshot.success) {
+    const issue = snapshot.error.issues[0];
+    const where = ['snapshot', ...(issue?.path ?? [])].join('.');
+    throw new CorruptCheckpointError(stored.agentId, stored.seq, `${where}: ${issue?.message ?? 'invalid'}`, {
+      cause: snapshot.error,
+    });
   }
   const record = parsed.data as CheckpointRecord;
   if (record.agentId !== stored.agentId) {
