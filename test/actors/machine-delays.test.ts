@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assign, raise, setup } from 'xstate';
+import { assign, createMachine, raise, setup } from 'xstate';
 import { decodeCheckpoint, ErrorCode, ManualClock, MemoryCheckpointStore, type Host } from 'durable-playbooks';
 import { hostsClosedAfterEach, until } from '../helpers/hosts.js';
 
@@ -84,6 +84,18 @@ describe("a machine agent's delayed events (XState does not restore them: statel
     await clock.advance(1);
     expect(agent!.status().state).toBe('completed');
     expect(await agent!.result()).toEqual({ renewals: 1, reminded: 2 });
+  });
+
+  it('a machine parked while a delay runs is brought back when it falls due', async () => {
+    const alarm = createMachine({ id: 'alarm', initial: 'set', states: { set: { after: { 800: 'rang' } }, rang: { type: 'final' } }, output: 'rang on time' });
+    const host = await newHost({ durability: { storage: 'memory' }, supervisor: { idleEvictionSeconds: 0.1 } });
+    host.register(alarm);
+    const agent = await host.spawn(alarm, { id: 'alarm-1' });
+    await until(() => host.evictedCount === 1, 5_000, 'the machine to be parked');
+    expect(agent.status()).toMatchObject({ evicted: true });
+    await until(() => agent.status().state === 'completed', 5_000, 'its delay to bring it back'); // status does not wake it
+    expect(host.evictedCount).toBe(0);
+    expect(await agent.result()).toBe('rang on time');
   });
 
   it('a checkpoint whose delayed events are malformed is corrupt, and says where', () => {
