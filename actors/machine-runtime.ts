@@ -284,12 +284,14 @@ export class MachineAgentRuntime implements RunningAgent, CheckpointSource, Inbo
   /** The persisted snapshot, with the delayed events pending now. */
   private checkpointSnapshot(): PersistedMachineSnapshot {
     const snapshot = this.persisted();
-    // Before the actor starts (the spawn's checkpoint), those it will arm are its own to arm.
-    const delayed = this.started ? this.pendingDelayedEvents() : this.restoredDelays;
+    const delayed = this.pendingDelayedEvents();
     return delayed.length ? { ...snapshot, delayedEvents: delayed } : snapshot;
   }
 
-  /** The machine's delayed events to itself (those to or from other actors are not restored). */
+  /**
+   * The machine's delayed events to itself (those to or from other actors are not restored).
+   * Before the actor starts (the claim a recovering host writes), those it restored and will arm.
+   */
   private pendingDelayedEvents(): PendingDelayedEvent[] {
     if (!this.started) return [...this.restoredDelays];
     const scheduled = Object.values(this.actor.system.getSnapshot()._scheduledEvents);

@@ -43,6 +43,8 @@ const FORWARD_TIMEOUT_MS = 5_000;
 const LIST_PAGE = 1_000;
 /** Agents whose status a `list` reads at once (each may be a store read). */
 const LIST_READS_AT_ONCE = 16;
+/** Agents a `list` page looks at, at most (more if its `limit` is higher), so that a page filtered by state answers in time. */
+const LIST_SCAN_PER_PAGE = 2_000;
 const decoder = new TextDecoder();
 
 export function serveControl(host: Host, messaging: NatsMessaging): void {
@@ -161,15 +163,18 @@ function fromRecord(record: CheckpointRecord): Record<string, unknown> {
 /**
  * One page of the agents, in id order: those with checkpoints in the store (or, without
  * durability, in this host's memory) after `after`, up to `limit` of them in `state`. `next`,
- * when more agents remain, is the id to pass as `after` for the next page.
+ * when more agents remain, is the id to pass as `after` for the next page. A page filtered by
+ * state looks at a bounded number of agents, so it may hold fewer than `limit` (even none)
+ * and still have a `next`.
  */
 async function list(host: Host, request: z.infer<typeof requests.list>): Promise<{ agents: Record<string, unknown>[]; next?: string }> {
   const { state, after, limit = LIST_PAGE } = request;
   const ids = [...new Set(host.checkpoints ? await host.checkpoints.listAgents() : host.list().map((s) => s.agentId))].sort();
   let next = after === undefined ? 0 : firstAfter(ids, after);
+  const scanEnd = Math.min(ids.length, next + Math.max(limit, LIST_SCAN_PER_PAGE));
   const agents: Record<string, unknown>[] = [];
-  while (next < ids.length && agents.length < limit) {
-    const batch = await Promise.all(ids.slice(next, next + LIST_READS_AT_ONCE).map((agentId) => listEntry(host, agentId)));
+  while (next < scanEnd && agents.length < limit) {
+    const batch = await Promise.all(ids.slice(next, Math.min(scanEnd, next + LIST_READS_AT_ONCE)).map((agentId) => listEntry(host, agentId)));
     for (const agent of batch) {
       next++;
       if (state === undefined || agent.state === state) agents.push(agent);

@@ -188,6 +188,25 @@ describe('list, page by page', () => {
     }
   });
 
+  it('a page filtered by state looks at 2,000 agents at most: it may come back empty, with a next', async () => {
+    const ns = `ctl${++counter}`;
+    const host = await hostOn(ns);
+    host.register(Quick);
+    const control = (verb: string, body: object) => nats.client.request(`playbooks.${ns}.control.${verb}`, body);
+    for (let n = 0; n < 2_100; n += 300) {
+      const batch = await Promise.all(Array.from({ length: 300 }, (_, i) => host.spawn(Quick, { id: `done-${String(n + i).padStart(4, '0')}`, input: n + i })));
+      await Promise.all(batch.map((agent) => agent.result()));
+    }
+    await host.spawn(Greeter, { id: 'waits-last', input: { name: 'wil' } });
+    await until(() => host.get('waits-last')?.status().state === 'waiting', 5_000, 'waits-last to wait');
+
+    const first = await control('list', { state: 'waiting' });
+    expect(first).toEqual({ ok: true, agents: [], next: 'done-1999' });
+    const second = await control('list', { state: 'waiting', after: first.next });
+    expect(second).toEqual({ ok: true, agents: [expect.objectContaining({ agentId: 'waits-last', state: 'waiting' })] });
+    expect((await allPages((body) => control('list', body), { state: 'waiting' }, 'agents'))!.agents).toEqual(second.agents);
+  }, 60_000);
+
   it('answers a reply too large for the server with an error that says what to do, and keeps serving', async () => {
     await using server = await startNatsServer({ maxPayload: 8 * 1024 });
     await using client = await PlainClient.connect(server.url);
