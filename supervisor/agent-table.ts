@@ -8,11 +8,6 @@ const FINISHED_KEPT = 10_000;
 /** Quarantined agents a host keeps in memory (older ones are still in the store, and reported from it). */
 const QUARANTINED_KEPT = 10_000;
 
-export interface AgentTableLimits {
-  finishedKept?: number;
-  quarantinedKept?: number;
-}
-
 /**
  * The agents a host holds in memory: those it runs (or whose run ended while their supervisor
  * restarts them), those quarantined, and the most recent finished ones — with one `AgentRef`
@@ -29,16 +24,7 @@ export class AgentTable {
   private readonly finished = new Map<string, { status: AgentStatus; outcome: Promise<unknown> }>();
   private readonly refs = new Map<string, AgentRef>();
 
-  private readonly finishedKept: number;
-  private readonly quarantinedKept: number;
-
-  constructor(
-    private readonly directory: AgentDirectory,
-    limits: AgentTableLimits = {},
-  ) {
-    this.finishedKept = limits.finishedKept ?? FINISHED_KEPT;
-    this.quarantinedKept = limits.quarantinedKept ?? QUARANTINED_KEPT;
-  }
+  constructor(private readonly directory: AgentDirectory) {}
 
   /** Whether the agent is in memory: running, quarantined or recently finished. */
   has(agentId: string): boolean {
@@ -70,7 +56,7 @@ export class AgentTable {
     this.finished.set(agentId, { status, outcome });
     this.running.delete(agentId);
     this.inputs.delete(agentId);
-    if (this.finished.size <= this.finishedKept) return undefined;
+    if (this.finished.size <= FINISHED_KEPT) return undefined;
     const oldest = this.finished.keys().next().value!;
     this.finished.delete(oldest);
     return this.forgetIfUnheld(oldest);
@@ -84,7 +70,7 @@ export class AgentTable {
   quarantine(agentId: string, playbook: string, error: PlaybooksError): string | undefined {
     this.quarantined.delete(agentId);
     this.quarantined.set(agentId, { playbook, error });
-    if (this.quarantined.size <= this.quarantinedKept) return undefined;
+    if (this.quarantined.size <= QUARANTINED_KEPT) return undefined;
     const oldest = this.quarantined.keys().next().value!;
     this.quarantined.delete(oldest);
     return this.forgetIfUnheld(oldest);
