@@ -85,6 +85,12 @@ export class MachineAgentRuntime implements RunningAgent, CheckpointSource, Inbo
   private readonly clock: Clock;
   /** Delayed events from the checkpoint restored from, armed again once the actor starts. */
   private readonly restoredDelays: readonly PendingDelayedEvent[];
+  /**
+   * The input of a machine whose actor has not started in any run yet: its checkpoints say so
+   * (`notStarted`), and a host that resumes it starts the actor afresh, which runs its initial
+   * state's entry actions and schedules its delays (restoring the snapshot would do neither).
+   */
+  private readonly notStarted: { input: unknown } | undefined;
   /** When each delayed event XState scheduled falls due, on the host's clock. */
   private readonly dueAt = new WeakMap<object, number>();
 
@@ -97,10 +103,12 @@ export class MachineAgentRuntime implements RunningAgent, CheckpointSource, Inbo
     this.clock = options.clock;
     this.outcome = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     this.outcome.catch(() => undefined);
-    const { delayedEvents, ...snapshot } = options.snapshot ?? ({} as PersistedMachineSnapshot);
+    const { delayedEvents, notStarted, ...snapshot } = options.snapshot ?? ({} as PersistedMachineSnapshot);
     this.restoredDelays = (delayedEvents as PendingDelayedEvent[] | undefined) ?? [];
+    this.notStarted = options.snapshot ? (notStarted as { input: unknown } | undefined) : { input: options.input };
+    const restore = options.snapshot !== undefined && !this.notStarted;
     this.actor = createActor(options.machine, {
-      input: options.input,
+      input: this.notStarted ? this.notStarted.input : options.input,
       // Delays run on the host's clock: tests move it by hand, and a delay past ~24.8 days
       // (the limit of setTimeout) waits its whole length.
       clock: {
@@ -110,7 +118,7 @@ export class MachineAgentRuntime implements RunningAgent, CheckpointSource, Inbo
         },
         clearTimeout: (handle) => this.clock.clearTimer(handle),
       },
-      ...(options.snapshot ? { snapshot: snapshot as never } : {}),
+      ...(restore ? { snapshot: snapshot as never } : {}),
     });
     if (options.snapshot?.status === 'stopped' && !options.resumeStopped) this.halt('stopped');
     const gate = options.gate ?? ALWAYS_OPEN;
@@ -281,9 +289,10 @@ export class MachineAgentRuntime implements RunningAgent, CheckpointSource, Inbo
     return this.actor.getPersistedSnapshot() as unknown as PersistedMachineSnapshot;
   }
 
-  /** The persisted snapshot, with the delayed events pending now. */
+  /** The persisted snapshot, with the delayed events pending now (or, before the actor's first start, its input). */
   private checkpointSnapshot(): PersistedMachineSnapshot {
     const snapshot = this.persisted();
+    if (!this.started && this.notStarted) return { ...snapshot, notStarted: this.notStarted };
     const delayed = this.pendingDelayedEvents();
     return delayed.length ? { ...snapshot, delayedEvents: delayed } : snapshot;
   }

@@ -139,11 +139,12 @@ const recordSchema = z.object({
 
 const playbookSnapshotSchema = z.looseObject({ status: snapshotStatus, value: z.unknown(), context: contextSchema });
 
-/** A machine's snapshot: XState's own, and the delayed events it had pending (see machine-runtime.ts). */
+/** A machine's snapshot: XState's own, the delayed events it had pending, or the input of one never started (see machine-runtime.ts). */
 const machineSnapshotSchema = z.looseObject({
   status: snapshotStatus,
   value: z.unknown(),
   delayedEvents: z.array(z.strictObject({ id: z.string(), event: z.looseObject({ type: z.string() }), dueAt: z.number() })).optional(),
+  notStarted: z.strictObject({ input: z.unknown().optional() }).optional(),
 });
 
 /** Decodes and validates a stored checkpoint; anything off is a `CorruptCheckpointError`. */

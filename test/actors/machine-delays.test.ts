@@ -98,6 +98,38 @@ describe("a machine agent's delayed events (XState does not restore them: statel
     expect(await agent.result()).toBe('rang on time');
   });
 
+  it('a machine lost before its actor first started starts afresh when resumed: its initial delays are not lost', async () => {
+    const clock = new ManualClock();
+    const alarm = setup({ types: { context: {} as { label: string }, input: {} as { label: string } } }).createMachine({
+      id: 'alarm',
+      context: ({ input }) => ({ label: input.label }),
+      initial: 'set',
+      states: { set: { after: { 800: 'rang' } }, rang: { type: 'final' } },
+      output: ({ context }) => `${context.label} rang`,
+    });
+    const first = await newHost({ store: new MemoryCheckpointStore(), clock });
+    first.register(alarm);
+    await first.spawn(alarm, { id: 'alarm-2', input: { label: 'tea' } });
+    // The checkpoint a crash right after the spawn would leave: written before the actor started.
+    const spawned = (await first.checkpoints!.loadCheckpoint('alarm-2', 1))!;
+    expect(spawned.snapshot).toMatchObject({ value: 'set', notStarted: { input: { label: 'tea' } } });
+    expect(spawned.snapshot.delayedEvents).toBeUndefined();
+
+    const store = new MemoryCheckpointStore();
+    await store.save('alarm-2', 1, JSON.stringify(spawned), undefined);
+    const second = await newHost({ store, clock });
+    second.register(alarm);
+    const [agent] = (await second.recover()).resumed;
+    await clock.advance(799);
+    expect(agent!.status().state).toBe('running');
+    await clock.advance(1);
+    expect(agent!.status().state).toBe('completed');
+    expect(await agent!.result()).toBe('tea rang');
+    const claim = await second.checkpoints!.loadCheckpoint('alarm-2', 2); // the resuming host's claim, before it started the actor
+    expect(claim!.snapshot).toMatchObject({ notStarted: { input: { label: 'tea' } } });
+    expect((await second.checkpoints!.getLatestCheckpoint('alarm-2'))!.snapshot.notStarted).toBeUndefined();
+  });
+
   it('a checkpoint whose delayed events are malformed is corrupt, and says where', () => {
     const record = {
       format: 2,
