@@ -128,8 +128,13 @@ export class NatsMessaging {
 
   /** Core publish of a JSON body (fire and forget: buffered while reconnecting). */
   publishRaw(subject: string, body: unknown): void {
+    this.publishJson(subject, JSON.stringify(body));
+  }
+
+  /** Core publish of a body already encoded as JSON (fire and forget, as `publishRaw`). */
+  publishJson(subject: string, json: string): void {
     try {
-      this.publishText(subject, JSON.stringify(body));
+      this.publishText(subject, json);
     } catch (error) {
       this.options.logger.debug({ err: ensureError(error), subject }, 'not published');
     }

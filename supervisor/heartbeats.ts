@@ -36,6 +36,20 @@ export interface HeartbeatsOptions {
 }
 
 /**
+ * The heartbeat's JSON, with as many of its agents as fit the server's max payload (halved
+ * until they do): a heartbeat too large to publish would be lost at every beat, and the other
+ * hosts would take this one for gone. `agentCount` stays exact.
+ */
+function fittedJson(heartbeat: Heartbeat, maxPayload: number | undefined): string {
+  let json = JSON.stringify(heartbeat);
+  for (let listed = heartbeat.agents; maxPayload && listed.length > 0 && Buffer.byteLength(json) > maxPayload; ) {
+    listed = listed.slice(0, listed.length >> 1);
+    json = JSON.stringify({ ...heartbeat, agents: listed });
+  }
+  return json;
+}
+
+/**
  * Hosts of a namespace tell each other they are alive, and what they run, over NATS: every
  * host's dashboard shows every host and its agents.
  */
@@ -121,7 +135,7 @@ export class HostHeartbeats {
       agents: agents.slice(0, MAX_AGENTS_PER_HEARTBEAT) as unknown as Heartbeat['agents'],
       nats: messaging.state,
     };
-    messaging.publishRaw(subjects.heartbeat(messaging.namespace), heartbeat);
+    messaging.publishJson(subjects.heartbeat(messaging.namespace), fittedJson(heartbeat, messaging.connection.info?.max_payload));
     this.forgetSilentHosts();
     this.timer = clock.setTimer(() => this.beat(), this.intervalMs);
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { playbook, receive, type Host } from 'durable-playbooks';
-import { natsServerForFile } from '../helpers/nats-client.js';
+import { natsServerForFile, PlainClient } from '../helpers/nats-client.js';
 import { hostsClosedAfterEach, until } from '../helpers/hosts.js';
 import { startNatsServer } from '../helpers/nats-server.js';
 
@@ -39,6 +39,32 @@ describe('several hosts in one namespace', () => {
       ['on-b', 'host-b'],
     ]);
     await until(async () => (await overview(b.url)).hosts.some((h) => h.hostId === 'host-a'), 5_000, 'host-b to hear host-a');
+  });
+});
+
+describe('heartbeats on a server with a small max payload', () => {
+  it('list as many agents as fit, and keep the count exact: the host is not taken for gone', async () => {
+    await using nats = await startNatsServer({ maxPayload: 16 * 1024 });
+    await using client = await PlainClient.connect(nats.url);
+    const host = await newHost({
+      hostId: 'host-many',
+      durability: { storage: 'nats' },
+      nats: { servers: [nats.url], namespace: 'small', bucket: 'cp-small' },
+      dashboard: { enabled: false },
+      playbooks: [Idle],
+    });
+    try {
+      await Promise.all(Array.from({ length: 300 }, (_, n) => host.spawn(Idle, { id: `idle-agent-number-${n}` })));
+      const { messages } = await client.collect('playbooks.small.hosts.heartbeat');
+      await host.start({ heartbeatIntervalMs: 100 });
+      await until(() => messages.length > 0, 5_000, 'a heartbeat');
+      const [beat] = messages;
+      expect(beat).toMatchObject({ hostId: 'host-many', agentCount: 300 });
+      expect(beat!.agents.length).toBeGreaterThan(0);
+      expect(beat!.agents.length).toBeLessThan(300); // 300 do not fit in 16 KiB
+    } finally {
+      await host.close(); // before its server goes
+    }
   });
 });
 
