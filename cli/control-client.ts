@@ -14,6 +14,10 @@ import { connectToNats } from './nats.js';
 export type ControlReply = { ok: true; [field: string]: unknown } | { ok: false; error: { code: string; message: string } };
 
 const REQUEST_TIMEOUT_MS = 10_000;
+/** Each live host asked again after a timeout. */
+const RETRY_TIMEOUT_MS = 3_000;
+/** Verbs that change nothing: safe to ask again of another host after a timeout. */
+const READ_ONLY_VERBS = new Set(['status', 'list', 'ping']);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -27,18 +31,26 @@ export class ControlClient implements AsyncDisposable {
     return new ControlClient(await connectToNats(settings, { forHost: false }), settings.config.nats.namespace);
   }
 
-  /** Sends a control request and returns the reply as is (ok:false replies included). */
+  /**
+   * Sends a control request and returns the reply as is (ok:false replies included). The hosts
+   * of a namespace serve requests in a queue group, where a paused host (SIGSTOP, a frozen VM)
+   * still takes its share and never answers: a request that only reads (status, list, ping)
+   * and times out is asked again of each host heard alive meanwhile, on its own subject.
+   */
   async request(verb: string, body: Record<string, unknown>): Promise<ControlReply> {
-    const subject = subjects.control(this.namespace, verb);
+    const payload = encoder.encode(JSON.stringify(body));
+    const alive = this.hostsHeardAlive();
     let data: Uint8Array;
     try {
-      data = (await this.nc.request(subject, encoder.encode(JSON.stringify(body)), { timeout: REQUEST_TIMEOUT_MS })).data;
+      data = (await this.nc.request(subjects.control(this.namespace, verb), payload, { timeout: REQUEST_TIMEOUT_MS })).data;
     } catch (error) {
       if (error instanceof errors.RequestError && error.isNoResponders()) throw this.noHost();
-      if (error instanceof errors.TimeoutError || (error instanceof errors.RequestError && error.cause instanceof errors.TimeoutError)) {
-        throw new CliError('TIMEOUT', `no host of namespace "${this.namespace}" replied to ${verb} within ${REQUEST_TIMEOUT_MS / 1000} s`, ExitCode.Failed, 'the hosts may be overloaded or stuck: look at their logs');
-      }
-      throw error;
+      if (!isTimeout(error)) throw error;
+      const answered = READ_ONLY_VERBS.has(verb) ? await this.askEach(alive.hosts, verb, payload) : undefined;
+      if (!answered) throw this.timedOut(verb);
+      data = answered;
+    } finally {
+      alive.stop();
     }
     try {
       return JSON.parse(decoder.decode(data)) as ControlReply;
@@ -66,6 +78,42 @@ export class ControlClient implements AsyncDisposable {
     await this.nc.close();
   }
 
+  /** Listens to the namespace's heartbeats: the hosts heard from are alive (a paused host is silent). */
+  private hostsHeardAlive(): { hosts: Set<string>; stop: () => void } {
+    const hosts = new Set<string>();
+    const subscription = this.nc.subscribe(subjects.heartbeat(this.namespace), {
+      callback: (error, msg) => {
+        if (error) return;
+        try {
+          const { hostId } = JSON.parse(decoder.decode(msg.data)) as { hostId?: unknown };
+          if (typeof hostId === 'string') hosts.add(hostId);
+        } catch {
+          // not a heartbeat: ignored
+        }
+      },
+    });
+    return { hosts, stop: () => subscription.unsubscribe() };
+  }
+
+  /** Asks each host in turn on its own subject; the first reply, or undefined if none answers. */
+  private async askEach(hosts: Set<string>, verb: string, payload: Uint8Array): Promise<Uint8Array | undefined> {
+    for (const hostId of hosts) {
+      try {
+        return (await this.nc.request(subjects.hostControl(this.namespace, hostId, verb), payload, { timeout: RETRY_TIMEOUT_MS })).data;
+      } catch {
+        // that one did not answer either: the next
+      }
+    }
+    return undefined;
+  }
+
+  private timedOut(verb: string): CliError {
+    const hint = READ_ONLY_VERBS.has(verb)
+      ? 'the hosts may be overloaded or stuck: look at their logs'
+      : `the hosts may be overloaded, stuck or paused (a paused host still takes its share of requests): look at their logs, or ask a live host on its own subject, playbooks.${this.namespace}.host.<hostId>.control.${verb}`;
+    return new CliError('TIMEOUT', `no host of namespace "${this.namespace}" replied to ${verb} within ${REQUEST_TIMEOUT_MS / 1000} s`, ExitCode.Failed, hint);
+  }
+
   private noHost(): CliError {
     return new CliError('NO_HOST', `no host is serving namespace ${this.namespace}`, ExitCode.Failed, `start one ("playbooks dev"), or check --namespace and --nats`);
   }
@@ -86,4 +134,8 @@ export class ControlClient implements AsyncDisposable {
     }
     return error;
   }
+}
+
+function isTimeout(error: unknown): boolean {
+  return error instanceof errors.TimeoutError || (error instanceof errors.RequestError && error.cause instanceof errors.TimeoutError);
 }
