@@ -39,18 +39,18 @@ export class ControlClient implements AsyncDisposable {
    */
   async request(verb: string, body: Record<string, unknown>): Promise<ControlReply> {
     const payload = encoder.encode(JSON.stringify(body));
-    const alive = this.hostsHeardAlive();
+    const alive = READ_ONLY_VERBS.has(verb) ? this.hostsHeardAlive() : undefined; // only a read is asked again
     let data: Uint8Array;
     try {
       data = (await this.nc.request(subjects.control(this.namespace, verb), payload, { timeout: REQUEST_TIMEOUT_MS })).data;
     } catch (error) {
       if (error instanceof errors.RequestError && error.isNoResponders()) throw this.noHost();
       if (!isTimeout(error)) throw error;
-      const answered = READ_ONLY_VERBS.has(verb) ? await this.askEach(alive.hosts, verb, payload) : undefined;
+      const answered = alive && (await this.askEach(alive.hosts, verb, payload));
       if (!answered) throw this.timedOut(verb);
       data = answered;
     } finally {
-      alive.stop();
+      alive?.stop();
     }
     try {
       return JSON.parse(decoder.decode(data)) as ControlReply;
