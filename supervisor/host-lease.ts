@@ -164,6 +164,13 @@ export class HostLease {
       this.lastSeen.clear();
       try {
         await this.options.revalidate();
+        if (performance.now() >= this.validUntil) {
+          // The lease ran out while the agents were checked (this host was paused, or starved,
+          // again): what the check read may be stale, as another host may have taken them since.
+          // It stays lapsed; the next renewal checks again.
+          this.options.logger.warn('lease ran out while checking the agents; checking again after the next renewal');
+          return;
+        }
         this.lapsed = false;
         this.options.logger.info('lease renewed');
         for (const resolve of this.waiters.splice(0)) resolve();
