@@ -95,6 +95,9 @@ export class FailoverMonitor {
       try {
         const point = crashed ? await restartPoint(this.host.checkpoints!, agentId, record.error) : undefined;
         if (crashed && !point) continue;
+        // The host is back (it was only paused or cut off): it checks which of its agents were
+        // taken and goes on with the others; taking more of them now would run two copies.
+        if (this.lease.isAlive(deadHost)) break;
         await this.host.recovery!.recover(agentId, point ? { fromSeq: point.seq } : {});
         taken.push(agentId);
       } catch (error) {
