@@ -45,6 +45,9 @@ const LIST_PAGE = 1_000;
 const LIST_READS_AT_ONCE = 16;
 /** Agents a `list` page looks at, at most (more if its `limit` is higher), so that a page filtered by state answers in time. */
 const LIST_SCAN_PER_PAGE = 2_000;
+/** How long a listing of the store's agents serves the pages that continue it. */
+const LIST_IDS_REUSE_MS = 60_000;
+const lastListing = new WeakMap<Host, { ids: string[]; at: number }>();
 const decoder = new TextDecoder();
 
 export function serveControl(host: Host, messaging: NatsMessaging): void {
@@ -169,7 +172,7 @@ function fromRecord(record: CheckpointRecord): Record<string, unknown> {
  */
 async function list(host: Host, request: z.infer<typeof requests.list>): Promise<{ agents: Record<string, unknown>[]; next?: string }> {
   const { state, after, limit = LIST_PAGE } = request;
-  const ids = [...new Set(host.checkpoints ? await host.checkpoints.listAgents() : host.list().map((s) => s.agentId))].sort();
+  const ids = await agentIds(host, after !== undefined);
   let next = after === undefined ? 0 : firstAfter(ids, after);
   const scanEnd = Math.min(ids.length, next + Math.max(limit, LIST_SCAN_PER_PAGE));
   const agents: Record<string, unknown>[] = [];
@@ -177,18 +180,35 @@ async function list(host: Host, request: z.infer<typeof requests.list>): Promise
     const batch = await Promise.all(ids.slice(next, Math.min(scanEnd, next + LIST_READS_AT_ONCE)).map((agentId) => listEntry(host, agentId)));
     for (const agent of batch) {
       next++;
-      if (state === undefined || agent.state === state) agents.push(agent);
+      if (agent && (state === undefined || agent.state === state)) agents.push(agent);
       if (agents.length === limit) break;
     }
   }
   return next < ids.length ? { agents, next: ids[next - 1]! } : { agents };
 }
 
-async function listEntry(host: Host, agentId: string): Promise<Record<string, unknown>> {
+/**
+ * The ids of every agent of the store (or of the host, without durability), sorted. Listing a
+ * store's keys reads all of them, so a page that continues a listing (`after`) takes the ids
+ * this host listed for an earlier page, if that was less than LIST_IDS_REUSE_MS ago: paging
+ * through n agents reads the keys once, not once per page. A first page always lists afresh.
+ */
+async function agentIds(host: Host, continuing: boolean): Promise<string[]> {
+  if (!host.checkpoints) return [...new Set(host.list().map((s) => s.agentId))].sort();
+  const listed = lastListing.get(host);
+  if (continuing && listed && performance.now() - listed.at < LIST_IDS_REUSE_MS) return listed.ids;
+  const ids = [...new Set(await host.checkpoints.listAgents())].sort();
+  lastListing.set(host, { ids, at: performance.now() });
+  return ids;
+}
+
+/** An agent's line in a list; undefined for one gone since the ids were listed (deleted). */
+async function listEntry(host: Host, agentId: string): Promise<Record<string, unknown> | undefined> {
   try {
     const { agentId: id, state, seq, playbook, host: owner } = await describe(host, agentId);
     return { agentId: id, state, seq, playbook, ...(owner ? { host: owner } : {}) };
   } catch (error) {
+    if (error instanceof AgentNotFoundError) return undefined;
     return { agentId, state: 'failed', error: { code: (error as PlaybooksError).code ?? 'INTERNAL', message: ensureError(error).message } };
   }
 }

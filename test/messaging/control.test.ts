@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { playbook, receive, step, type Host } from 'durable-playbooks';
 import { hostsClosedAfterEach, until } from '../helpers/hosts.js';
 import { natsServerForFile, PlainClient } from '../helpers/nats-client.js';
@@ -186,6 +186,28 @@ describe('list, page by page', () => {
       expect(reply, JSON.stringify(bad)).toMatchObject({ ok: false, error: { code: 'VALIDATION' } });
       expect(reply.error.message).toMatch(/invalid list request: "(limit|after)"/);
     }
+  });
+
+  it("reads the store's keys once for a listing, not once per page; a first page lists afresh", async () => {
+    const ns = `ctl${++counter}`;
+    const host = await hostOn(ns, 'runs-them');
+    host.register(Quick);
+    const lister = await hostOn(ns, 'lists-them'); // remembers none of them: it reads the store
+    const control = (verb: string, body: object) => nats.client.request(`playbooks.${ns}.host.lists-them.control.${verb}`, body);
+    const ids = Array.from({ length: 26 }, (_, i) => `k${String(i).padStart(2, '0')}`);
+    for (const id of ids) await (await host.spawn(Quick, { id, input: 1 })).result();
+    const keyListings = vi.spyOn(lister.store!, 'listAgents');
+
+    const first = await control('list', { limit: 10 });
+    await host.store!.delete('k15'); // gone between two pages: left out, not listed as failed
+    const rest = await allPages((body) => control('list', body), { limit: 10, after: first.next }, 'agents');
+    expect([...first.agents, ...rest!.agents].map((a: { agentId: string }) => a.agentId)).toEqual(ids.filter((id) => id !== 'k15'));
+    expect(keyListings).toHaveBeenCalledTimes(1);
+
+    await (await host.spawn(Quick, { id: 'k99', input: 1 })).result();
+    const afresh = await control('list', { limit: 100 });
+    expect(afresh.agents.map((a: { agentId: string }) => a.agentId)).toContain('k99');
+    expect(keyListings).toHaveBeenCalledTimes(2);
   });
 
   it('a page filtered by state looks at 2,000 agents at most: it may come back empty, with a next', async () => {
