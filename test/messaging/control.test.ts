@@ -201,7 +201,8 @@ describe('list, page by page', () => {
     const first = await control('list', { limit: 10 });
     await host.store!.delete('k15'); // gone between two pages: left out, not listed as failed
     const rest = await allPages((body) => control('list', body), { limit: 10, after: first.next }, 'agents');
-    expect([...first.agents, ...rest!.agents].map((a: { agentId: string }) => a.agentId)).toEqual(ids.filter((id) => id !== 'k15'));
+    const listed = [...first.agents, ...(rest!.agents as { agentId: string }[])].map((a: { agentId: string }) => a.agentId);
+    expect(listed).toEqual(ids.filter((id) => id !== 'k15'));
     expect(keyListings).toHaveBeenCalledTimes(1);
 
     await (await host.spawn(Quick, { id: 'k99', input: 1 })).result();
