@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nkeys } from '@nats-io/transport-node';
@@ -80,9 +81,57 @@ describe('NATS connection settings', () => {
     });
   });
 
+  it('runs against a server in operator mode: a creds file whose user JWT its account signed, the account JWT its operator signed', async () => {
+    await using dir = await tempDir();
+    const operator = nkeys.createOperator();
+    const system = nkeys.createAccount();
+    const account = nkeys.createAccount();
+    const user = nkeys.createUser();
+    const unlimited = { subs: -1, data: -1, payload: -1 };
+    const systemLimits = { ...unlimited, imports: -1, exports: -1, wildcards: true, conn: -1, leaf: -1 };
+    // JetStream is on for an account whose limits give it storage (never the system account).
+    const accountLimits = { ...systemLimits, mem_storage: -1, disk_storage: -1, streams: -1, consumer: -1 };
+    const accountJwt = (kp: nkeys.KeyPair, name: string, limits: object) =>
+      natsJwt(operator, kp.getPublicKey(), name, { limits, default_permissions: { pub: {}, sub: {} }, type: 'account', version: 2 });
+    await using server = await startNatsServer({
+      extraConfig: [
+        `operator: "${natsJwt(operator, operator.getPublicKey(), 'test-operator', { type: 'operator', version: 2 })}"`,
+        `system_account: ${system.getPublicKey()}`,
+        'resolver: MEMORY',
+        `resolver_preload: { ${system.getPublicKey()}: "${accountJwt(system, 'SYS', systemLimits)}", ${account.getPublicKey()}: "${accountJwt(account, 'agents', accountLimits)}" }`,
+      ].join('\n'),
+    });
+    const userJwt = natsJwt(account, user.getPublicKey(), 'agent-host', { pub: {}, sub: {}, ...unlimited, type: 'user', version: 2 });
+    const creds = join(dir.path, 'agent-host.creds');
+    await writeFile(
+      creds,
+      `-----BEGIN NATS USER JWT-----\n${userJwt}\n------END NATS USER JWT------\n\n-----BEGIN USER NKEY SEED-----\n${new TextDecoder().decode(user.getSeed())}\n------END USER NKEY SEED------\n`,
+    );
+    const nats = { servers: [server.url], namespace: 'operator', bucket: 'cp-operator' };
+    const host = await createHost({ durability: { storage: 'nats' }, nats: { ...nats, credsFile: creds }, logger: silentLogger });
+    const Signed = playbook('InAnAccount', async () => 'chained');
+    expect(await (await host.spawn(Signed, { id: 'in-account' })).result()).toBe('chained');
+    expect((await host.store!.latest('in-account'))?.seq).toBeGreaterThan(0); // its checkpoints are in the account's JetStream
+    await host.close();
+    // A user signed by a key the operator does not know is refused.
+    const forged = natsJwt(nkeys.createAccount(), user.getPublicKey(), 'forged', { pub: {}, sub: {}, ...unlimited, type: 'user', version: 2 });
+    await writeFile(creds, (await readFile(creds, 'utf8')).replace(userJwt, forged));
+    await expect(createHost({ durability: { storage: 'nats' }, nats: { ...nats, credsFile: creds }, logger: silentLogger })).rejects.toMatchObject({
+      code: ErrorCode.ConfigInvalid,
+    });
+  });
+
   it('fails fast, naming the servers, when no NATS server answers', async () => {
     await expect(
       createHost({ durability: { storage: 'nats' }, nats: { servers: ['nats://127.0.0.1:1'] }, logger: silentLogger }),
     ).rejects.toThrow(/cannot connect to NATS at nats:\/\/127\.0\.0\.1:1/);
   });
 });
+
+/** A NATS JWT (v2): `claims` about `subject`, issued and signed by `issuer`. */
+function natsJwt(issuer: nkeys.KeyPair, subject: string, name: string, nats: Record<string, unknown>): string {
+  const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const claims = { jti: randomUUID().replaceAll('-', '').toUpperCase(), iat: Math.floor(Date.now() / 1000), iss: issuer.getPublicKey(), name, sub: subject, nats };
+  const signed = `${encode({ typ: 'JWT', alg: 'ed25519-nkey' })}.${encode(claims)}`;
+  return `${signed}.${Buffer.from(issuer.sign(Buffer.from(signed))).toString('base64url')}`;
+}
