@@ -14,8 +14,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { createHost, playbook, startPrivateNatsServer, step, type CheckpointStore } from 'durable-playbooks';
-import { MemoryCheckpointStore } from '../persistence/memory-store.js';
+import { createHost, MemoryCheckpointStore, playbook, startPrivateNatsServer, step, type CheckpointStore } from 'durable-playbooks';
 import { distribution, ms, printTable } from './stats.js';
 
 const quick = process.env.QUICK === '1';

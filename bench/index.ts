@@ -5,6 +5,8 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
+import { relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { benchCore } from './core.js';
 import { benchNats } from './nats.js';
 import { ms, printTable } from './stats.js';
@@ -15,6 +17,7 @@ const options = quick
   : { sequentialRuns: 1_000, warmup: 100, inFlight: 200, total: 2_000 };
 
 console.log(`durable-playbooks benchmark — node ${process.version}, ${availableParallelism()} CPUs${quick ? ' (QUICK)' : ''}`);
+console.log(`engine: ${relative(process.cwd(), fileURLToPath(import.meta.resolve('durable-playbooks')))} (compiled by npm run build, as it ships)`);
 console.log(`3-step playbook, ~100-byte step results; sequential: ${options.sequentialRuns} runs; throughput: ${options.inFlight} in flight, ${options.total} workflows\n`);
 
 const results = await benchCore(options);
