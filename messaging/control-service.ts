@@ -47,8 +47,8 @@ const LIST_READS_AT_ONCE = 16;
 const LIST_SCAN_PER_PAGE = 2_000;
 /** How long a listing of the store's agents serves the pages that continue it. */
 const LIST_IDS_REUSE_MS = 60_000;
-/** The ids a host listed for a page that had a `next`: for the pages that continue it (see agentIds). */
-const listings = new WeakMap<Host, { ids: string[]; at: number }>();
+/** The ids a host listed for a page that had a `next`, for the pages that continue it (see agentIds); dropped after LIST_IDS_REUSE_MS. */
+const listings = new WeakMap<Host, string[]>();
 const decoder = new TextDecoder();
 
 export function serveControl(host: Host, messaging: NatsMessaging): void {
@@ -198,18 +198,17 @@ async function list(host: Host, request: z.infer<typeof requests.list>): Promise
  */
 async function agentIds(host: Host, continuing: boolean): Promise<string[]> {
   if (!host.checkpoints) return [...new Set(host.list().map((s) => s.agentId))].sort();
-  const listed = listings.get(host);
-  if (continuing && listed && performance.now() - listed.at < LIST_IDS_REUSE_MS) return listed.ids;
+  const listed = continuing ? listings.get(host) : undefined;
+  if (listed) return listed;
   return [...new Set(await host.checkpoints.listAgents())].sort();
 }
 
 /** Keeps a listing for the pages that continue it, and lets it go once it is too old to serve them. */
 function keepListing(host: Host, ids: string[]): void {
-  if (listings.get(host)?.ids === ids) return; // a page that continued it
-  const listing = { ids, at: performance.now() };
-  listings.set(host, listing);
+  if (listings.get(host) === ids) return; // a page that continued it
+  listings.set(host, ids);
   setTimeout(() => {
-    if (listings.get(host) === listing) listings.delete(host);
+    if (listings.get(host) === ids) listings.delete(host);
   }, LIST_IDS_REUSE_MS).unref();
 }
 
