@@ -15,7 +15,7 @@ const agentIdSafe = /^[A-Za-z0-9_-]+$/;
 const schemaOf = {
   durability: {
     enabled: [z.boolean(), 'true or false'],
-    storage: [z.enum(['file', 'memory', 'nats']), '"file", "memory" or "nats"'],
+    storage: [z.enum(['file', 'log', 'memory', 'nats']), '"file", "log", "memory" or "nats"'],
     storage_path: [z.string().min(1), 'a non-empty path (relative to the config file)'],
     max_checkpoint_size_mb: [z.number().positive().max(1024), 'a number of MiB above 0 and at most 1024'],
     keep_last_n: [z.number().int().min(1).max(64), 'an integer from 1 to 64'],
@@ -56,15 +56,19 @@ type Section = keyof typeof schemaOf;
 export interface DurabilityConfig {
   /** Checkpoint at every durable await. `false` runs playbooks with no checkpoints. Default true. */
   enabled: boolean;
-  /** Where checkpoints go: "file" (default), "memory" (tests) or "nats". */
-  storage: 'file' | 'memory' | 'nats';
-  /** File store directory. Default ".checkpoints", relative to the config file (or the working directory). */
+  /**
+   * Where checkpoints go: "file" (default: a JSON file per checkpoint), "log" (an append-only
+   * log with group commit: the fastest at fsync durability, one host process per folder),
+   * "memory" (tests) or "nats".
+   */
+  storage: 'file' | 'log' | 'memory' | 'nats';
+  /** File or log store directory. Default ".checkpoints", relative to the config file (or the working directory). */
   storagePath: string;
   /** Largest checkpoint, in MiB; a larger one fails its agent with `CheckpointTooLargeError`. Default 10. */
   maxCheckpointSizeMb: number;
   /** Checkpoints kept per agent (1–64). Default 10. */
   keepLastN: number;
-  /** File store: fsync each checkpoint before the await it records resolves. Default true. */
+  /** File and log stores: fsync each checkpoint before the await it records resolves. Default true. */
   fsync: boolean;
 }
 

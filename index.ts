@@ -47,6 +47,7 @@ export { AgentRef } from './supervisor/agent-ref.js';
 
 export type { CheckpointStore, StoredCheckpoint } from './persistence/checkpoint-store.js';
 export { FileCheckpointStore, type FileCheckpointStoreOptions } from './persistence/file-store.js';
+export { LogCheckpointStore, type LogCheckpointStoreOptions } from './persistence/log-store.js';
 export { MemoryCheckpointStore, type MemoryCheckpointStoreOptions } from './persistence/memory-store.js';
 export { NatsKvCheckpointStore, type NatsKvCheckpointStoreOptions } from './persistence/nats-kv-store.js';
 export { subjects, inboxStreamName } from './messaging/subjects.js';

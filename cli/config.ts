@@ -98,6 +98,8 @@ export function describeStore(settings: Settings, cwd: string): string {
   switch (durability.storage) {
     case 'file':
       return `file store ${relativeTo(cwd, durability.storagePath)}`;
+    case 'log':
+      return `log store ${relativeTo(cwd, durability.storagePath)}`;
     case 'memory':
       return 'memory store (nothing kept after exit)';
     case 'nats':

@@ -52,7 +52,7 @@ export async function runChecks(common: CommonOptions, cwd: string): Promise<Che
   if (usesNats(settings)) await natsChecks(settings, checks);
   else checks.push({ name: 'NATS', ok: true, detail: 'not configured: no control API ("playbooks dev" starts a private nats-server when installed)' });
   if (settings.config.dashboard.enabled) checks.push(await dashboardCheck(settings));
-  if (settings.config.durability.enabled && settings.config.durability.storage === 'file') checks.push(await fileStoreCheck(settings, cwd));
+  if (settings.config.durability.enabled && ['file', 'log'].includes(settings.config.durability.storage)) checks.push(await fileStoreCheck(settings, cwd));
   return checks;
 }
 

@@ -1,6 +1,7 @@
 import { checkpointBucket } from '../config.js';
 import type { CheckpointStore } from '../persistence/checkpoint-store.js';
 import { FileCheckpointStore } from '../persistence/file-store.js';
+import { LogCheckpointStore } from '../persistence/log-store.js';
 import { NatsKvCheckpointStore } from '../persistence/nats-kv-store.js';
 import type { Settings } from './config.js';
 import { CliError, ExitCode } from './errors.js';
@@ -20,6 +21,10 @@ export async function openStore(settings: Settings): Promise<OpenedStore> {
   switch (durability.storage) {
     case 'file': {
       const store = new FileCheckpointStore({ path: durability.storagePath, keepLastN: durability.keepLastN, fsync: false });
+      return { store, [Symbol.asyncDispose]: () => store.close() };
+    }
+    case 'log': {
+      const store = await LogCheckpointStore.open({ path: durability.storagePath, keepLastN: durability.keepLastN, readOnly: true });
       return { store, [Symbol.asyncDispose]: () => store.close() };
     }
     case 'nats': {

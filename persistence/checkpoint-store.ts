@@ -24,7 +24,7 @@ export interface StoredCheckpoint {
  * newer checkpoint.
  */
 export interface CheckpointStore {
-  /** A short name for logs and status: "file", "memory", "nats". */
+  /** A short name for logs and status: "file", "log", "memory", "nats". */
   readonly kind: string;
   /**
    * Whether the store keeps journal segments (persistence/journal-segments.ts): then writers

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { checkpointBucket, configFromEnvironment, loadConfig, withOptions, type PlaybooksConfig } from '../config.js';
 import { createDefaultLogger } from '../logger.js';
+import type { Logger } from '../logger.js';
 import { connectNats } from '../messaging/connection.js';
 import { NatsMessaging } from '../messaging/nats-messaging.js';
 import type { CheckpointStore } from '../persistence/checkpoint-store.js';
 import { FileCheckpointStore } from '../persistence/file-store.js';
+import { LogCheckpointStore } from '../persistence/log-store.js';
 import { MemoryCheckpointStore } from '../persistence/memory-store.js';
 import { NatsKvCheckpointStore } from '../persistence/nats-kv-store.js';
 import { Host } from './host.js';
@@ -34,7 +36,7 @@ export async function createHost(options: HostOptions = {}): Promise<Host> {
   const ownsConnection = usesNats && !connection;
   if (usesNats && !connection) connection = await connectNats(config.nats, logger, `durable-playbooks ${hostId}`);
   try {
-    const store = config.durability.enabled ? (options.store ?? (await storeFor(config, connection))) : undefined;
+    const store = config.durability.enabled ? (options.store ?? (await storeFor(config, connection, logger))) : undefined;
     let host: Host | undefined;
     const messaging =
       connection &&
@@ -85,7 +87,7 @@ export async function startHost(options: HostOptions & { start?: StartOptions } 
   return host;
 }
 
-async function storeFor(config: PlaybooksConfig, connection: NatsConnection | undefined): Promise<CheckpointStore> {
+async function storeFor(config: PlaybooksConfig, connection: NatsConnection | undefined, logger: Logger): Promise<CheckpointStore> {
   const { durability } = config;
   switch (durability.storage) {
     case 'file':
@@ -94,6 +96,14 @@ async function storeFor(config: PlaybooksConfig, connection: NatsConnection | un
         keepLastN: durability.keepLastN,
         maxCheckpointSizeMb: durability.maxCheckpointSizeMb,
         fsync: durability.fsync,
+      });
+    case 'log':
+      return LogCheckpointStore.open({
+        path: durability.storagePath,
+        keepLastN: durability.keepLastN,
+        maxCheckpointSizeMb: durability.maxCheckpointSizeMb,
+        fsync: durability.fsync,
+        warn: (message) => logger.warn(message),
       });
     case 'memory':
       return new MemoryCheckpointStore({ keepLastN: durability.keepLastN, maxCheckpointSizeMb: durability.maxCheckpointSizeMb });

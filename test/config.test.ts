@@ -54,7 +54,7 @@ port = 8080
     ['[durability]\nkeep_last_n = 0\n', /playbooks\.toml: \[durability\] keep_last_n = 0 is not allowed: expected an integer from 1 to 64/],
     ['[durability]\nkeep_last_n = "ten"\n', /keep_last_n = "ten" is not allowed/],
     ['[durability]\nenabled = "yes"\n', /\[durability\] enabled = "yes" is not allowed: expected true or false/],
-    ['[durability]\nstorage = "s3"\n', /storage = "s3" is not allowed: expected "file", "memory" or "nats"/],
+    ['[durability]\nstorage = "s3"\n', /storage = "s3" is not allowed: expected "file", "log", "memory" or "nats"/],
     ['[durability]\nmax_checkpoint_size_mb = -1\n', /max_checkpoint_size_mb = -1 is not allowed/],
     ['[durabilty]\nenabled = true\n', /unknown section \[durabilty\]/],
     ['[durability\nenabled = true\n', /playbooks\.toml: not valid TOML/],

@@ -31,6 +31,7 @@ export interface ChartMeta {
 const COLORS: Record<string, string> = {
   'playbooks-nats': '#1d4ed8',
   'playbooks-file': '#60a5fa',
+  'playbooks-log': '#7c3aed',
   restate: '#ea580c',
   dbos: '#059669',
   'kv-floor': '#9ca3af',
@@ -40,6 +41,7 @@ const COLORS: Record<string, string> = {
 const TAGS: Record<string, string> = {
   'playbooks-nats': 'JetStream file, fsync every 2 min',
   'playbooks-file': 'fsync per checkpoint',
+  'playbooks-log': 'fdatasync per batch (group commit)',
   restate: 'own log: RocksDB WAL, fsync per batch',
   dbos: 'Postgres commit: WAL fsync',
   'kv-floor': 'JetStream file, fsync every 2 min',

@@ -10,8 +10,8 @@
  * round, and reports the median of the rounds' figures: this 2-core machine is noisy, one round
  * alone can flip a ratio.
  *   QUICK=1 npm run bench:peers              — fewer iterations, 1 round: a smoke run
- *   ONLY=restate,dbos npm run bench:peers    — some systems only: playbooks (= nats,file),
- *                                              nats, file, restate, dbos, floor
+ *   ONLY=restate,dbos npm run bench:peers    — some systems only: playbooks (= nats,file,log),
+ *                                              nats, file, log, restate, dbos, floor
  *   ROUNDS=3 npm run bench:peers             — another number of rounds (default 5; QUICK: 1)
  *   THROUGHPUT_WARMUP=0 npm run bench:peers  — another number of unmeasured workflows before the
  *                                              throughput phase (default 2,000; QUICK: 0)
@@ -50,7 +50,7 @@ const CHART_PATH = fileURLToPath(new URL('../peers-chart.png', import.meta.url))
 
 /** What makes the comparison unfair or uncertain: printed, in the JSON and in the README. */
 const CAVEATS = [
-  'Durability differs: the NATS KV store does not fsync per write (nats-server fsyncs every 2 min by default); Restate, DBOS and the file store fsync before a step is acknowledged. For equal durability compare the file store (fsync) with Restate and DBOS.',
+  'Durability differs: the NATS KV store does not fsync per write (nats-server fsyncs every 2 min by default); Restate, DBOS and the file and log stores fsync before a step is acknowledged. For equal durability compare the file and log stores (fsync) with Restate and DBOS.',
   'Process hops differ: durable-playbooks and DBOS run the workflow in the calling process; every Restate workflow is an HTTP request to its ingress, which drives the handler in the SDK endpoint over HTTP/2 — how Restate is deployed, but two loopback hops per workflow that the others do not pay.',
   'One 2-core machine: the servers (nats-server, restate-server, PostgreSQL) compete for the same 2 cores as the process driving the load; at 200 in flight every system is CPU-bound.',
   'Defaults everywhere: Restate as started here (1 node, 24 partitions), DBOS with its default pool of 10 connections, PostgreSQL as Debian configures it (the machine\'s shared instance, not tuned), nats-server with JetStream defaults. Nothing was tuned; other settings would move every figure.',
@@ -93,7 +93,7 @@ async function main(): Promise<number> {
 
   // Ours runs as it ships, compiled (see PLAYBOOKS_BUILD): built once, from the source as it is now.
   let buildFailure: string | undefined;
-  if (selected.has('playbooks-nats') || selected.has('playbooks-file')) {
+  if (selected.has('playbooks-nats') || selected.has('playbooks-file') || selected.has('playbooks-log')) {
     try {
       buildPlaybooks();
       console.log('durable-playbooks: compiled into dist/ (npm run build)\n');
@@ -107,10 +107,11 @@ async function main(): Promise<number> {
   const natsVersion = natsServerVersion();
   const perRound: Map<SystemId, SystemResult>[] = [];
   let floorSize: { valueBytes: number; putsPerWorkflow: number; measured: boolean } | undefined;
-  type Unit = 'nats' | 'file' | 'restate' | 'dbos';
+  type Unit = 'nats' | 'file' | 'log' | 'restate' | 'dbos';
   const units: Unit[] = [];
   if (selected.has('playbooks-nats') || selected.has('kv-floor')) units.push('nats');
   if (selected.has('playbooks-file')) units.push('file');
+  if (selected.has('playbooks-log')) units.push('log');
   if (selected.has('restate')) units.push('restate');
   if (selected.has('dbos')) units.push('dbos');
 
@@ -167,9 +168,10 @@ async function main(): Promise<number> {
           await stopServer?.();
           await removeDir();
         }
-      } else if (unit === 'file') {
-        if (buildFailure) notRun('playbooks-file', buildFailure);
-        else record(await runWorker({ system: 'playbooks-file', workload }, jobTimeoutMs));
+      } else if (unit === 'file' || unit === 'log') {
+        const id = unit === 'file' ? 'playbooks-file' : 'playbooks-log';
+        if (buildFailure) notRun(id, buildFailure);
+        else record(await runWorker({ system: id, workload }, jobTimeoutMs));
       } else {
         const install = installs.get(unit);
         if (install && !install.ok) notRun(unit, `install: ${install.reason}`);
@@ -275,7 +277,7 @@ async function main(): Promise<number> {
   const chartPath = complete ? CHART_PATH : join(RESULTS_DIR, 'peers-chart.png');
   const chartName = complete ? 'bench/peers-chart.png' : 'bench/results/peers-chart.png (not a full run of every system: the README\'s chart is left as it is)';
   const footnotes = [
-    'Durability: Restate, DBOS and the file store fsync before a step is acknowledged; the NATS KV store and the floor do not (nats-server fsyncs every 2 min by default).',
+    'Durability: Restate, DBOS and the file and log stores fsync before a step is acknowledged; the NATS KV store and the floor do not (nats-server fsyncs every 2 min by default).',
     'Restate is invoked over HTTP through its ingress (2 loopback hops per workflow); the others run the workflow in the calling process. Defaults everywhere, nothing tuned.',
     `One machine: ${availableParallelism()} CPUs, node ${process.version}, ${startedAt.toISOString().slice(0, 10)}; ${roundsDone > 1 ? `median of ${roundsDone} rounds` : '1 round'}${quick ? ' — QUICK run (fewer iterations)' : ''}. Method and caveats: bench/compare/README.md.`,
   ];

@@ -1,7 +1,7 @@
 /**
  * durable-playbooks, measured as it is: a host in this process, the 3-step playbook spawned as
- * agents, with the NATS KV store (against the nats-server the bench started) or the file store
- * (fsync on, its default).
+ * agents, with the NATS KV store (against the nats-server the bench started), the file store or the
+ * log store (fsync on, their default).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -41,7 +41,7 @@ function threeSteps({ playbook, step }: Engine) {
 export { PLAYBOOKS_DURABILITY as DURABILITY } from './workload.js';
 
 export interface PlaybooksTarget {
-  store: 'nats' | 'file';
+  store: 'nats' | 'file' | 'log';
   /** For the NATS store: the server the bench started (the floor uses the same one). */
   natsUrl?: string;
   natsVersion?: string;
@@ -50,7 +50,7 @@ export interface PlaybooksTarget {
 export async function benchPlaybooks(target: PlaybooksTarget, workload: Workload): Promise<SystemResult> {
   const base = {
     id: `playbooks-${target.store}`,
-    name: target.store === 'nats' ? 'durable-playbooks · NATS KV' : 'durable-playbooks · file (fsync)',
+    name: { nats: 'durable-playbooks · NATS KV', file: 'durable-playbooks · file (fsync)', log: 'durable-playbooks · log (fsync)' }[target.store],
     role: 'ours' as const,
     version: `${playbooksVersion()} compiled into dist/${target.natsVersion ? `, ${target.natsVersion}` : ''}`,
     durability: PLAYBOOKS_DURABILITY[target.store],
@@ -59,7 +59,7 @@ export async function benchPlaybooks(target: PlaybooksTarget, workload: Workload
   let host: Host | undefined;
   try {
     const durability: Partial<DurabilityConfig> =
-      target.store === 'nats' ? { storage: 'nats' } : { storage: 'file', storagePath: join(dir, 'checkpoints'), fsync: true };
+      target.store === 'nats' ? { storage: 'nats' } : { storage: target.store, storagePath: join(dir, 'checkpoints'), fsync: true };
     if (target.store === 'nats' && !target.natsUrl) throw new Error('no nats-server to run against');
     const engine = (await import(pathToFileURL(PLAYBOOKS_BUILD).href)) as Engine;
     const ThreeSteps = threeSteps(engine);

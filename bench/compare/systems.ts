@@ -6,15 +6,17 @@ import { dbosDurability } from './dbos.js';
 import { DURABILITY as RESTATE_DURABILITY } from './restate.js';
 import { PLAYBOOKS_DURABILITY, type SystemResult } from './workload.js';
 
-export const ORDER = ['playbooks-nats', 'playbooks-file', 'restate', 'dbos', 'kv-floor'] as const;
+export const ORDER = ['playbooks-nats', 'playbooks-file', 'playbooks-log', 'restate', 'dbos', 'kv-floor'] as const;
 export type SystemId = (typeof ORDER)[number];
 const ALIASES: Record<string, SystemId[]> = {
-  playbooks: ['playbooks-nats', 'playbooks-file'],
-  ours: ['playbooks-nats', 'playbooks-file'],
+  playbooks: ['playbooks-nats', 'playbooks-file', 'playbooks-log'],
+  ours: ['playbooks-nats', 'playbooks-file', 'playbooks-log'],
   nats: ['playbooks-nats'],
   'playbooks-nats': ['playbooks-nats'],
   file: ['playbooks-file'],
   'playbooks-file': ['playbooks-file'],
+  log: ['playbooks-log'],
+  'playbooks-log': ['playbooks-log'],
   restate: ['restate'],
   dbos: ['dbos'],
   floor: ['kv-floor'],
@@ -24,6 +26,7 @@ const ALIASES: Record<string, SystemId[]> = {
 export const NAMES: Record<SystemId, string> = {
   'playbooks-nats': 'durable-playbooks · NATS KV',
   'playbooks-file': 'durable-playbooks · file (fsync)',
+  'playbooks-log': 'durable-playbooks · log (fsync)',
   restate: 'Restate',
   dbos: 'DBOS Transact',
   'kv-floor': 'floor · raw NATS KV puts',
@@ -31,6 +34,7 @@ export const NAMES: Record<SystemId, string> = {
 export const ROLES: Record<SystemId, SystemResult['role']> = {
   'playbooks-nats': 'ours',
   'playbooks-file': 'ours',
+  'playbooks-log': 'ours',
   restate: 'peer',
   dbos: 'peer',
   'kv-floor': 'floor',
@@ -38,6 +42,7 @@ export const ROLES: Record<SystemId, SystemResult['role']> = {
 export const DURABILITY: Record<SystemId, string> = {
   'playbooks-nats': PLAYBOOKS_DURABILITY.nats,
   'playbooks-file': PLAYBOOKS_DURABILITY.file,
+  'playbooks-log': PLAYBOOKS_DURABILITY.log,
   restate: RESTATE_DURABILITY,
   dbos: dbosDurability(undefined),
   'kv-floor': PLAYBOOKS_DURABILITY.nats.replace(/^NATS KV/, 'raw NATS KV puts'),

@@ -11,6 +11,7 @@ import { runPendingCleanups, unavailable, type SystemResult, type Workload } fro
 export type Job =
   | { system: 'playbooks-nats'; workload: Workload; natsUrl: string; natsVersion: string }
   | { system: 'playbooks-file'; workload: Workload }
+  | { system: 'playbooks-log'; workload: Workload }
   | { system: 'restate'; workload: Workload }
   | { system: 'dbos'; workload: Workload }
   | ({ system: 'kv-floor'; workload: Workload } & FloorTarget);
@@ -23,6 +24,8 @@ async function run(job: Job): Promise<SystemResult> {
       return (await import('./playbooks.js')).benchPlaybooks({ store: 'nats', natsUrl: job.natsUrl, natsVersion: job.natsVersion }, job.workload);
     case 'playbooks-file':
       return (await import('./playbooks.js')).benchPlaybooks({ store: 'file' }, job.workload);
+    case 'playbooks-log':
+      return (await import('./playbooks.js')).benchPlaybooks({ store: 'log' }, job.workload);
     case 'restate':
       return (await import('./restate.js')).benchRestate(job.workload);
     case 'dbos':

@@ -47,7 +47,7 @@ export function payload(index: number, step: string): { step: string; index: num
 
 /** What each system file returns, whether it ran or not. */
 export interface SystemResult {
-  /** Stable id: playbooks-nats, playbooks-file, restate, dbos, kv-floor. */
+  /** Stable id: playbooks-nats, playbooks-file, playbooks-log, restate, dbos, kv-floor. */
   id: string;
   /** Shown in the table and the chart. */
   name: string;
@@ -195,6 +195,7 @@ export async function runConcurrently(count: number, inFlight: number, run: () =
 export const PLAYBOOKS_DURABILITY = {
   nats: 'NATS KV (JetStream file storage, 1 replica): written to the file at once, fsync by nats-server every 2 min (its default) — survives a crash of our process or of nats-server, not a power loss',
   file: 'file store: fsync of each checkpoint (file and directory) before the next step runs or the result returns',
+  log: 'log store: each checkpoint appended to one log, fdatasync of the log (one for all the appends waiting: group commit) before the next step runs or the result returns',
 } as const;
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

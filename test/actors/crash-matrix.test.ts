@@ -14,3 +14,13 @@ describe('a journal stored in segments (file store, SIGKILL)', () => {
     await crashLongJournal((dir) => join(dir, 'store'), (lastSeq) => [65, 66, 101, 166, 167, lastSeq - 1]);
   }, 180_000);
 });
+
+describe('crash matrix (log store, SIGKILL after every checkpoint)', () => {
+  it('resumes at the exact await after a SIGKILL at each checkpoint', async () => {
+    await crashMatrix((dir) => `log:${join(dir, 'store')}`);
+  }, 180_000);
+
+  it('resumes a journal stored in segments after a SIGKILL right after a seal and between seals', async () => {
+    await crashLongJournal((dir) => `log:${join(dir, 'store')}`, (lastSeq) => [65, 66, 166, lastSeq - 1]);
+  }, 180_000);
+});

@@ -67,6 +67,13 @@ const setups: StoreSetup[] = [
     },
   },
   {
+    name: 'log',
+    options: async () => {
+      const dir = await tempDir();
+      return { durability: { storage: 'log', storagePath: dir.path }, [Symbol.asyncDispose]: () => dir[Symbol.asyncDispose]() };
+    },
+  },
+  {
     name: 'NATS KV',
     options: async () => {
       const bucket = `segments-${Math.random().toString(36).slice(2, 8)}`;

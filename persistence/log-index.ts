@@ -1,0 +1,158 @@
+import { FrameKind, type FrameHead } from './log-frames.js';
+
+/** Where a frame sits: its log file, its extent, and that of its data. */
+export interface Location {
+  file: number;
+  offset: number;
+  length: number;
+  dataOffset: number;
+  dataLength: number;
+}
+
+export function locationOf(file: number, frame: FrameHead): Location {
+  return { file, offset: frame.offset, length: frame.length, dataOffset: frame.dataOffset, dataLength: frame.dataLength };
+}
+
+/** One agent's live frames. A deleted agent's object is dropped: a later agent of that id gets a new one. */
+export class AgentFrames {
+  /** Stored checkpoints, by seq. */
+  readonly checkpoints = new Map<number, Location>();
+  /** Its journal segments, by name. */
+  readonly segments = new Map<string, Location>();
+  /**
+   * The newest seq the writer accepted, stored or still being written: a save must name it as
+   * its expected revision (compare-and-set).
+   */
+  head: number | undefined;
+
+  newestStored(): number | undefined {
+    let newest: number | undefined;
+    for (const seq of this.checkpoints.keys()) if (newest === undefined || seq > newest) newest = seq;
+    return newest;
+  }
+
+  storedSeqs(): number[] {
+    return [...this.checkpoints.keys()].sort((a, b) => a - b);
+  }
+}
+
+/**
+ * What the log holds that is still live, in memory: for each agent, where its kept checkpoints
+ * and its segments are; for each log file, how many of its bytes are live (what compaction must
+ * copy before the file can go).
+ */
+export class LogIndex {
+  readonly agents = new Map<string, AgentFrames>();
+  private readonly live = new Map<number, number>();
+
+  constructor(private readonly keepLastN: number) {}
+
+  /** Replays one frame read from the log, in log order. */
+  replay(file: number, frame: FrameHead): void {
+    switch (frame.kind) {
+      case FrameKind.Checkpoint: {
+        const agent = this.agentFor(frame.agentId);
+        this.putCheckpoint(agent, frame.seq, locationOf(file, frame));
+        if (agent.head === undefined || frame.seq > agent.head) agent.head = frame.seq;
+        break;
+      }
+      case FrameKind.Segment:
+        this.putSegment(this.agentFor(frame.agentId), frame.name, locationOf(file, frame));
+        break;
+      case FrameKind.Delete:
+        this.dropAgent(frame.agentId);
+        break;
+      case FrameKind.Prune: {
+        const agent = this.agents.get(frame.agentId);
+        if (agent) this.pruneBelow(agent, frame.seq);
+        break;
+      }
+    }
+  }
+
+  agentFor(agentId: string): AgentFrames {
+    let agent = this.agents.get(agentId);
+    if (!agent) this.agents.set(agentId, (agent = new AgentFrames()));
+    return agent;
+  }
+
+  /** Records a stored checkpoint, and drops the oldest past `keepLastN`. */
+  putCheckpoint(agent: AgentFrames, seq: number, at: Location): void {
+    const replaced = agent.checkpoints.get(seq);
+    if (replaced) this.release(replaced);
+    agent.checkpoints.set(seq, at);
+    this.hold(at);
+    if (agent.checkpoints.size > this.keepLastN) this.pruneBelow(agent, agent.storedSeqs().at(-this.keepLastN)!);
+  }
+
+  putSegment(agent: AgentFrames, name: string, at: Location): void {
+    const replaced = agent.segments.get(name);
+    if (replaced) this.release(replaced);
+    agent.segments.set(name, at);
+    this.hold(at);
+  }
+
+  /** Drops the agent's checkpoints below `seq`; returns how many. */
+  pruneBelow(agent: AgentFrames, seq: number): number {
+    let dropped = 0;
+    for (const [stored, at] of agent.checkpoints) {
+      if (stored >= seq) continue;
+      agent.checkpoints.delete(stored);
+      this.release(at);
+      dropped++;
+    }
+    return dropped;
+  }
+
+  dropAgent(agentId: string): void {
+    const agent = this.agents.get(agentId);
+    if (!agent) return;
+    this.agents.delete(agentId);
+    for (const at of agent.checkpoints.values()) this.release(at);
+    for (const at of agent.segments.values()) this.release(at);
+  }
+
+  /** Moves a live frame to where compaction copied it, if it is still live where it was. */
+  moved(frame: FrameHead, from: Location, to: Location): boolean {
+    const agent = this.agents.get(frame.agentId);
+    if (!agent) return false;
+    const map: Map<number | string, Location> = frame.kind === FrameKind.Checkpoint ? agent.checkpoints : agent.segments;
+    const key = frame.kind === FrameKind.Checkpoint ? frame.seq : frame.name;
+    const current = map.get(key);
+    if (current?.file !== from.file || current.offset !== from.offset) return false;
+    map.set(key, to);
+    this.release(from);
+    this.hold(to);
+    return true;
+  }
+
+  /** Whether the frame at `at` is one the index still points to. */
+  isLive(frame: FrameHead, at: Location): boolean {
+    const agent = this.agents.get(frame.agentId);
+    const current =
+      frame.kind === FrameKind.Checkpoint ? agent?.checkpoints.get(frame.seq) : frame.kind === FrameKind.Segment ? agent?.segments.get(frame.name) : undefined;
+    return current?.file === at.file && current.offset === at.offset;
+  }
+
+  liveBytes(file: number): number {
+    return this.live.get(file) ?? 0;
+  }
+
+  totalLiveBytes(): number {
+    let total = 0;
+    for (const bytes of this.live.values()) total += bytes;
+    return total;
+  }
+
+  forgetFile(file: number): void {
+    this.live.delete(file);
+  }
+
+  private hold(at: Location): void {
+    this.live.set(at.file, (this.live.get(at.file) ?? 0) + at.length);
+  }
+
+  private release(at: Location): void {
+    this.live.set(at.file, (this.live.get(at.file) ?? 0) - at.length);
+  }
+}

@@ -1,0 +1,138 @@
+import { closeSync, fdatasync, fsync, openSync, write, writeSync } from 'node:fs';
+import { promisify } from 'node:util';
+
+const fdatasyncAsync = promisify(fdatasync);
+const fsyncAsync = promisify(fsync);
+const writeAsync = promisify(write);
+
+/** A log file the writer appends to. */
+export interface AppendFile {
+  id: number;
+  fd: number;
+  size: number;
+}
+
+interface Pending {
+  frame: Buffer;
+  /** Called once the frame is durable, with where it landed, before the append resolves. */
+  stored: (file: number, offset: number) => void;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/** Batches bigger than this are written off the event loop. */
+const SYNC_WRITE_MAX_BYTES = 1 << 20;
+
+/**
+ * Appends frames with group commit: frames appended while a batch is being written and
+ * fsynced wait, together, for the next batch — one write and one `fdatasync` for all of them.
+ * So one agent at a time pays one fsync per checkpoint, and 200 agents at once share one.
+ * A frame's promise resolves once it is durable (or written, without fsync).
+ */
+export class LogWriter {
+  private queue: Pending[] = [];
+  private writing = false;
+  private scheduled = false;
+  /** The current file failed a write or an fsync: what it holds is uncertain, so the next batch starts a new one. */
+  private broken = false;
+  private idle: (() => void)[] = [];
+  /** @internal Batches written and frames in them: what tests check group commit by. */
+  readonly stats = { batches: 0, frames: 0 };
+
+  constructor(
+    private current: AppendFile,
+    private readonly options: {
+      fsync: boolean;
+      /** A file past this size is left for a new one. */
+      fileBytes: number;
+      /** Makes the next file (created, durable in the folder). */
+      newFile: () => Promise<AppendFile>;
+      /** After each batch, stored or not. */
+      afterBatch: () => void;
+    },
+  ) {}
+
+  get currentFile(): number {
+    return this.current.id;
+  }
+
+  append(frame: Buffer, stored: Pending['stored']): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ frame, stored, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Resolves once every frame appended so far is settled. */
+  drained(): Promise<void> {
+    if (!this.writing && !this.scheduled && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  close(): void {
+    closeSync(this.current.fd);
+  }
+
+  // The batch starts on the next turn of the event loop: the agents resumed by the previous
+  // batch have queued their next checkpoints by then.
+  private schedule(): void {
+    if (this.scheduled || this.writing) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.writeBatch();
+    });
+  }
+
+  private async writeBatch(): Promise<void> {
+    const batch = this.queue;
+    this.queue = [];
+    this.writing = true;
+    try {
+      if (this.broken || this.current.size >= this.options.fileBytes) {
+        this.current = await this.options.newFile();
+        this.broken = false;
+      }
+      const file = this.current;
+      const start = file.size;
+      const bytes = batch.length === 1 ? batch[0]!.frame : Buffer.concat(batch.map((p) => p.frame));
+      await writeAll(file.fd, bytes, start);
+      if (this.options.fsync) await fdatasyncAsync(file.fd);
+      file.size += bytes.length;
+      this.stats.batches++;
+      this.stats.frames += batch.length;
+      let offset = start;
+      for (const pending of batch) {
+        pending.stored(file.id, offset);
+        offset += pending.frame.length;
+        pending.resolve();
+      }
+    } catch (error) {
+      this.broken = true;
+      for (const pending of batch) pending.reject(error);
+    } finally {
+      this.writing = false;
+      if (this.queue.length) this.schedule();
+      else for (const resolve of this.idle.splice(0)) resolve();
+      this.options.afterBatch();
+    }
+  }
+}
+
+async function writeAll(fd: number, bytes: Buffer, position: number): Promise<void> {
+  if (bytes.length > SYNC_WRITE_MAX_BYTES) {
+    for (let at = 0; at < bytes.length; ) at += (await writeAsync(fd, bytes, at, bytes.length - at, position + at)).bytesWritten;
+    return;
+  }
+  for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at, position + at);
+}
+
+/** fsync of a folder, so a file created or removed in it stays so. */
+export async function syncFolder(dir: string): Promise<void> {
+  const fd = openSync(dir, 'r');
+  try {
+    await fsyncAsync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,219 @@
+import { spawn } from 'node:child_process';
+import { appendFile, readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ErrorCode, LogCheckpointStore, playbook, receive, step } from 'durable-playbooks';
+import { repoRoot } from '../helpers/child.js';
+import { hostsClosedAfterEach, until } from '../helpers/hosts.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+const newHost = hostsClosedAfterEach();
+const logFiles = async (dir: string) => (await readdir(dir)).filter((name) => name.endsWith('.log')).sort();
+
+describe('LogCheckpointStore', () => {
+  it('stores, reads back and reopens checkpoints, with compare-and-set on every save', async () => {
+    await using dir = await tempDir();
+    const store = await LogCheckpointStore.open({ path: dir.path });
+    expect(await store.save('a1', 1, '{"one":1}', undefined)).toBe(1);
+    expect(await store.save('a1', 2, '{"two":"é"}', 1)).toBe(2);
+    await store.save('b2', 1, '{}', undefined);
+    await expect(store.save('a1', 2, '{"loser":true}', 1)).rejects.toMatchObject({ code: ErrorCode.CheckpointConflict });
+    await expect(store.save('a1', 1, '{}', undefined)).rejects.toMatchObject({ code: ErrorCode.CheckpointConflict });
+    expect(await store.latest('a1')).toEqual({ agentId: 'a1', seq: 2, revision: 2, data: '{"two":"é"}' });
+    await store.close();
+
+    const reopened = await LogCheckpointStore.open({ path: dir.path });
+    expect((await reopened.listAgents()).sort()).toEqual(['a1', 'b2']);
+    expect(await reopened.history('a1')).toEqual([1, 2]);
+    expect((await reopened.load('a1', 1))?.data).toBe('{"one":1}');
+    expect((await reopened.latest('a1'))?.data).toBe('{"two":"é"}');
+    // The compare-and-set goes on from what was stored.
+    await expect(reopened.save('a1', 3, '{}', 1)).rejects.toMatchObject({ code: ErrorCode.CheckpointConflict });
+    expect(await reopened.save('a1', 3, '{"three":3}', 2)).toBe(3);
+    await reopened.close();
+  });
+
+  it('shares one write and one fsync among the saves of many agents at once (group commit)', async () => {
+    await using dir = await tempDir();
+    const store = await LogCheckpointStore.open({ path: dir.path });
+    const agents = Array.from({ length: 200 }, (_, i) => `agent-${i}`);
+    await Promise.all(agents.map((id) => store.save(id, 1, JSON.stringify({ id }), undefined)));
+    const batches = store.appendStats.batches;
+    expect(store.appendStats.frames).toBe(200);
+    expect(batches).toBeLessThanOrEqual(2);
+    // One at a time, each save is its own batch.
+    for (const id of agents.slice(0, 5)) await store.save(id, 2, '{}', 1);
+    expect(store.appendStats.batches).toBe(batches + 5);
+    await store.close();
+    const reopened = await LogCheckpointStore.open({ path: dir.path });
+    expect((await reopened.listAgents()).length).toBe(200);
+    expect((await reopened.latest('agent-199'))?.data).toBe('{"id":"agent-199"}');
+    await reopened.close();
+  });
+
+  it('cuts off a write a crash interrupted at the end of the log, and says so', async () => {
+    await using dir = await tempDir();
+    const store = await LogCheckpointStore.open({ path: dir.path });
+    await store.save('a1', 1, '{"kept":1}', undefined);
+    await store.save('a1', 2, '{"kept":2}', 1);
+    await store.close();
+    const [file] = await logFiles(dir.path);
+    const full = (await stat(join(dir.path, file!))).size;
+    await truncate(join(dir.path, file!), full - 3); // checkpoint 2, cut short
+
+    const warnings: string[] = [];
+    const reopened = await LogCheckpointStore.open({ path: dir.path, warn: (message) => warnings.push(message) });
+    expect(await reopened.history('a1')).toEqual([1]);
+    expect(warnings).toEqual([expect.stringMatching(/cut short at byte \d+ .*: cut off/)]);
+    // Saves go on from the last checkpoint that was whole.
+    await reopened.save('a1', 2, '{"again":2}', 1);
+    await reopened.close();
+
+    // Garbage after a whole frame (a frame whose CRC fails) is cut off too.
+    const files = await logFiles(dir.path);
+    await appendFile(join(dir.path, files.at(-1)!), Buffer.from([40, 0, 0, 0, 1, 2, 3, 4, ...Buffer.from('x'.repeat(40))]));
+    warnings.length = 0;
+    const third = await LogCheckpointStore.open({ path: dir.path, warn: (message) => warnings.push(message) });
+    expect((await third.latest('a1'))?.data).toBe('{"again":2}');
+    expect(warnings).toEqual([expect.stringContaining('CRC does not match')]);
+    await third.close();
+  });
+
+  it('keeps prunes and deletions across a reopen, and an agent made again after its deletion', async () => {
+    await using dir = await tempDir();
+    const store = await LogCheckpointStore.open({ path: dir.path, keepLastN: 3 });
+    for (let seq = 1; seq <= 5; seq++) await store.save('kept', seq, `{"seq":${seq}}`, seq === 1 ? undefined : seq - 1);
+    expect(await store.history('kept')).toEqual([3, 4, 5]);
+    expect(await store.prune('kept', 1)).toBe(2);
+    await store.save('gone', 1, '{}', undefined);
+    await store.delete('gone');
+    await store.save('again', 1, '{"old":true}', undefined);
+    await store.delete('again');
+    await store.save('again', 1, '{"new":true}', undefined);
+    await store.close();
+
+    const reopened = await LogCheckpointStore.open({ path: dir.path, keepLastN: 3 });
+    expect(await reopened.history('kept')).toEqual([5]);
+    expect(await reopened.history('gone')).toEqual([]);
+    expect((await reopened.latest('again'))?.data).toBe('{"new":true}');
+    expect((await reopened.listAgents()).sort()).toEqual(['again', 'kept']);
+    await reopened.close();
+  });
+
+  it('rolls over to new files and compacts the oldest, so the log stays near its live size', async () => {
+    await using dir = await tempDir();
+    const fileBytes = 4096;
+    const note = 'n'.repeat(200);
+    let store = await LogCheckpointStore.open({ path: dir.path, keepLastN: 2, fileBytes });
+    await store.save('idle', 1, `{"idle":true,"note":"${note}"}`, undefined); // never written again: copied forward
+    await store.save('doomed', 1, '{}', undefined);
+    await store.delete('doomed');
+    for (let seq = 1; seq <= 400; seq++) {
+      await Promise.all(['a', 'b', 'c'].map((id) => store.save(id, seq, `{"seq":${seq},"note":"${note}"}`, seq === 1 ? undefined : seq - 1)));
+    }
+    await store.close();
+    const files = await logFiles(dir.path);
+    let total = 0;
+    for (const name of files) total += (await stat(join(dir.path, name))).size;
+    // ~300 KiB written; live: 7 checkpoints of ~250 bytes.
+    expect(total).toBeLessThan(4 * fileBytes);
+    expect(files[0]).not.toBe('0000000001.log');
+
+    store = await LogCheckpointStore.open({ path: dir.path, keepLastN: 2, fileBytes });
+    expect((await store.latest('idle'))?.data).toContain('"idle":true');
+    expect(await store.history('a')).toEqual([399, 400]);
+    expect((await store.load('c', 399))?.data).toContain('"seq":399');
+    expect(await store.history('doomed')).toEqual([]);
+    expect((await store.listAgents()).sort()).toEqual(['a', 'b', 'c', 'idle']);
+    await store.close();
+  });
+
+  it('lets one process write a folder: a second writer is refused, the lock of a crashed one is taken over, readers are welcome', async () => {
+    await using dir = await tempDir();
+    const store = await LogCheckpointStore.open({ path: dir.path });
+    await store.save('a1', 1, '{"x":1}', undefined);
+    await expect(LogCheckpointStore.open({ path: dir.path })).rejects.toMatchObject({ code: ErrorCode.ConfigInvalid, message: expect.stringContaining('in use') });
+    const reader = await LogCheckpointStore.open({ path: dir.path, readOnly: true });
+    expect((await reader.latest('a1'))?.data).toBe('{"x":1}');
+    await expect(reader.save('a1', 2, '{}', 1)).rejects.toThrow(/read only/);
+    await reader.close();
+    await store.close();
+
+    // A lock left by a process that is gone (pid 2^22 + 1 is above Linux's pid_max).
+    await writeFile(join(dir.path, 'LOCK'), '4194305 123');
+    const next = await LogCheckpointStore.open({ path: dir.path });
+    expect((await readFile(join(dir.path, 'LOCK'), 'utf8')).split(' ')[0]).toBe(String(process.pid));
+    await next.close();
+  });
+
+  it('runs a host: storage = "log" resumes an agent at its await after a restart', async () => {
+    await using dir = await tempDir();
+    let runs = 0;
+    const Count = step('LogCount', async (i: number) => ++runs + i * 0);
+    const Counter = playbook('LogCounter', async () => {
+      let total = 0;
+      for (let i = 0; i < 3; i++) total += await Count(i);
+      total += await receive<number>('more');
+      for (let i = 3; i < 5; i++) total += await Count(i);
+      return total;
+    });
+    const durability = { storage: 'log' as const, storagePath: dir.path };
+    const first = await newHost({ durability, playbooks: [Counter] });
+    expect(first.store?.kind).toBe('log');
+    await first.spawn(Counter, { id: 'counter' });
+    await until(async () => (await first.checkpoints!.getLatestCheckpoint('counter'))?.status === 'waiting', 10_000, 'counter to wait');
+    await first.close();
+    const second = await newHost({ durability, playbooks: [Counter] });
+    await second.recover();
+    await second.sendTo('counter', 'more', 100);
+    expect(await second.resultOf('counter')).toBe(1 + 2 + 3 + 100 + 4 + 5);
+    expect(runs).toBe(5);
+  });
+});
+
+describe('LogCheckpointStore under SIGKILL', () => {
+  it('keeps every acknowledged save of 50 agents writing at once when the process is killed mid-write', async () => {
+    await using dir = await tempDir();
+    for (let kill = 0; kill < 3; kill++) {
+      const acked = await killWriterAfter(dir.path, 2_000 + kill * 1_500);
+      const warnings: string[] = [];
+      const store = await LogCheckpointStore.open({ path: dir.path, keepLastN: 3, warn: (message) => warnings.push(message) });
+      for (const [agent, seq] of acked) {
+        const latest = await store.latest(agent);
+        // At least what the parent saw acknowledged (the child may have gone on before the kill).
+        expect(latest?.seq, agent).toBeGreaterThanOrEqual(seq);
+        expect(JSON.parse(latest!.data)).toMatchObject({ agent, seq: latest!.seq });
+      }
+      // Only the end of the newest file may be damaged: a write the kill cut short.
+      expect(warnings.every((w) => w.includes('cut off')), warnings.join('\n')).toBe(true);
+      await store.close();
+      // The next writer starts from scratch: remove the agents, so each run counts from 1.
+      const again = await LogCheckpointStore.open({ path: dir.path });
+      for (const agent of await again.listAgents()) await again.delete(agent);
+      await again.close();
+    }
+  }, 60_000);
+});
+
+/** Runs the writer child until it has acknowledged `saves` saves, SIGKILLs it; the newest acknowledged seq per agent. */
+function killWriterAfter(dir: string, saves: number): Promise<Map<string, number>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/log-store-writer.ts', dir], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const acked = new Map<string, number>();
+    let count = 0;
+    let pending = '';
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+    child.stdout.on('data', (chunk: Buffer) => {
+      const lines = (pending + chunk.toString()).split('\n');
+      pending = lines.pop()!;
+      for (const line of lines) {
+        const [agent, seq] = line.split(' ');
+        acked.set(agent!, Number(seq));
+        if (++count === saves) child.kill('SIGKILL');
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (_code, signal) => (signal === 'SIGKILL' ? resolve(acked) : reject(new Error(`the writer ended (${signal ?? _code}) before ${saves} saves:\n${stderr}`))));
+  });
+}
