@@ -129,10 +129,11 @@ async function fileStoreCheck(settings: Settings, cwd: string): Promise<Check> {
   let existing = path;
   while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
   const shown = relativeTo(cwd, path);
+  const name = `${settings.config.durability.storage} store`;
   try {
     await access(existing, constants.W_OK);
-    return { name: 'file store', ok: true, detail: existing === path ? `${shown} is writable` : `${shown} will be created (${relativeTo(cwd, existing)} is writable)` };
+    return { name, ok: true, detail: existing === path ? `${shown} is writable` : `${shown} will be created (${relativeTo(cwd, existing)} is writable)` };
   } catch {
-    return { name: 'file store', ok: false, detail: `${shown} is not writable (${relativeTo(cwd, existing)})`, fix: 'choose a writable [durability] storage_path, or fix the permissions' };
+    return { name, ok: false, detail: `${shown} is not writable (${relativeTo(cwd, existing)})`, fix: 'choose a writable [durability] storage_path, or fix the permissions' };
   }
 }

@@ -8,7 +8,8 @@ import { crc32 } from 'node:zlib';
  *
  * Strings are UTF-8. `data` runs to the end of the body. A frame whose length runs past the end
  * of the file, or whose CRC does not match, is where a write was cut short (a crash mid-append)
- * or the file was damaged: scanning stops there.
+ * or the file was damaged: scanning stops there. A header of zeros is where the frames end and
+ * the space the writer allocated ahead (zeros) begins.
  */
 export const FrameKind = {
   /** A checkpoint record: `seq`, `data` = the record. */
@@ -67,7 +68,8 @@ export interface FrameHead {
   dataLength: number;
 }
 
-export type ScanEnd = { complete: true } | { complete: false; offset: number; reason: string };
+/** Where the frames of a file end (`offset`), and whether they end cleanly. */
+export type ScanEnd = { complete: true; offset: number } | { complete: false; offset: number; reason: string };
 
 /**
  * Reads the frames of `bytes` (a whole log file) in order; stops at the first frame that is cut
@@ -78,6 +80,7 @@ export function scanFrames(bytes: Buffer, onFrame: (frame: FrameHead) => void): 
   while (offset < bytes.length) {
     if (bytes.length - offset < FRAME_HEADER) return { complete: false, offset, reason: 'a frame header cut short' };
     const bodyLength = bytes.readUInt32LE(offset);
+    if (bodyLength === 0 && bytes.readUInt32LE(offset + 4) === 0) return { complete: true, offset };
     const end = offset + FRAME_HEADER + bodyLength;
     if (bodyLength < BODY_FIXED || end > bytes.length) return { complete: false, offset, reason: `a frame of ${bodyLength} bytes cut short` };
     const body = bytes.subarray(offset + FRAME_HEADER, end);
@@ -97,7 +100,7 @@ export function scanFrames(bytes: Buffer, onFrame: (frame: FrameHead) => void): 
     onFrame({ kind, agentId, seq, name, offset, length: end - offset, dataOffset, dataLength: end - dataOffset });
     offset = end;
   }
-  return { complete: true };
+  return { complete: true, offset };
 }
 
 /** Where the data starts in an encoded frame. */

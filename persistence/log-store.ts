@@ -157,6 +157,7 @@ export class LogCheckpointStore implements CheckpointStore {
     this.closed = true;
     await this.compaction;
     await this.writer?.drained();
+    this.writer?.trimCurrent();
     this.closeFiles();
     this.releaseLock?.();
   }
@@ -219,17 +220,17 @@ export class LogCheckpointStore implements CheckpointStore {
     for (const [i, id] of ids.entries()) {
       const name = join(this.path, fileName(id));
       const fd = openSync(name, readOnly ? 'r' : 'r+');
-      const file: AppendFile = { id, fd, size: 0 };
+      const file: AppendFile = { id, fd, size: 0, allocated: 0 };
       this.files.set(id, file);
       const bytes = readFileSync(fd);
-      file.size = bytes.length;
       const end = scanFrames(bytes, (frame) => this.index.replay(id, frame));
-      if (end.complete) continue;
+      file.size = end.complete ? end.offset : bytes.length;
       const newest = i === ids.length - 1;
-      if (newest && !readOnly) {
-        ftruncateSync(fd, end.offset);
+      if (newest && !readOnly && end.offset < bytes.length) {
+        ftruncateSync(fd, end.offset); // a frame cut short, or the zeros allocated ahead of the frames
         file.size = end.offset;
       }
+      if (end.complete) continue;
       this.warn(
         `log store: ${name}: ${end.reason} at byte ${end.offset} of ${bytes.length}; ` +
           (newest ? 'the end of an append a crash interrupted (never acknowledged): cut off' : 'the rest of this file could not be read'),
@@ -249,7 +250,7 @@ export class LogCheckpointStore implements CheckpointStore {
   /** A new file after every other (one whose creation failed half-way included). */
   private async createFile(): Promise<AppendFile> {
     const id = Math.max(0, ...this.files.keys()) + 1;
-    const file: AppendFile = { id, fd: openSync(join(this.path, fileName(id)), 'wx+'), size: 0 };
+    const file: AppendFile = { id, fd: openSync(join(this.path, fileName(id)), 'wx+'), size: 0, allocated: 0 };
     this.files.set(id, file);
     if (this.fsync) await syncFolder(this.path);
     return file;

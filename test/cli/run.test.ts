@@ -130,3 +130,25 @@ describe('playbooks checkpoints (file store)', () => {
     expect(jsonOf(unknown)).toMatchObject({ ok: false, error: { code: 'AGENT_NOT_FOUND', hint: expect.stringContaining('steps-1') } });
   });
 });
+
+describe('playbooks run and checkpoints (log store)', () => {
+  it('runs on the log store, and lists and shows its checkpoints read-only', async () => {
+    const { dir, run } = await workspace();
+    await using _ = dir;
+    const env = { PLAYBOOKS_DURABILITY_STORAGE: 'log' };
+    const done = await run(['--id', 'steps-1'], env);
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stdout).toContain('(playbook Steps; log store .playbooks/checkpoints)');
+    const cwd = dir.path;
+    const [list, raw, again] = await Promise.all([
+      runCli(['checkpoints', 'steps-1'], { cwd, env }),
+      runCli(['checkpoints', 'steps-1', '--show', '4', '--json'], { cwd, env }),
+      run(['--id', 'steps-1', '--json'], env),
+    ]);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toContain('agent steps-1: 4 checkpoints kept (log store .playbooks/checkpoints)');
+    expect(list.stdout).toMatch(/^3\s+\S+Z\s+running\s+\d+ B\s+Steps$/m);
+    expect(jsonOf(raw)).toMatchObject({ seq: 4, status: 'completed', snapshot: { context: { result: EXPECTED } } });
+    expect(jsonOf(again)).toMatchObject({ ok: true, state: 'completed', seq: 4, alreadyCompleted: true, result: EXPECTED });
+  });
+});

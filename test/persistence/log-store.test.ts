@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { appendFile, readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
+import { open, readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, LogCheckpointStore, playbook, receive, step } from 'durable-playbooks';
@@ -9,6 +9,8 @@ import { tempDir } from '../helpers/temp-dir.js';
 
 const newHost = hostsClosedAfterEach();
 const logFiles = async (dir: string) => (await readdir(dir)).filter((name) => name.endsWith('.log')).sort();
+/** Where a log file's frames end and the zeros the writer allocated ahead begin (frames here end in "}"). */
+const framesEnd = async (file: string) => (await readFile(file)).lastIndexOf('}'.charCodeAt(0)) + 1;
 
 describe('LogCheckpointStore', () => {
   it('stores, reads back and reopens checkpoints, with compare-and-set on every save', async () => {
@@ -58,8 +60,7 @@ describe('LogCheckpointStore', () => {
     await store.save('a1', 2, '{"kept":2}', 1);
     await store.close();
     const [file] = await logFiles(dir.path);
-    const full = (await stat(join(dir.path, file!))).size;
-    await truncate(join(dir.path, file!), full - 3); // checkpoint 2, cut short
+    await truncate(join(dir.path, file!), (await framesEnd(join(dir.path, file!))) - 3); // checkpoint 2, cut short
 
     const warnings: string[] = [];
     const reopened = await LogCheckpointStore.open({ path: dir.path, warn: (message) => warnings.push(message) });
@@ -69,9 +70,10 @@ describe('LogCheckpointStore', () => {
     await reopened.save('a1', 2, '{"again":2}', 1);
     await reopened.close();
 
-    // Garbage after a whole frame (a frame whose CRC fails) is cut off too.
-    const files = await logFiles(dir.path);
-    await appendFile(join(dir.path, files.at(-1)!), Buffer.from([40, 0, 0, 0, 1, 2, 3, 4, ...Buffer.from('x'.repeat(40))]));
+    // Garbage after the last whole frame (a frame whose CRC fails) is cut off too.
+    const newest = join(dir.path, (await logFiles(dir.path)).at(-1)!);
+    await using handle = await open(newest, 'r+');
+    await handle.write(Buffer.from([40, 0, 0, 0, 1, 2, 3, 4, ...Buffer.from('x'.repeat(40))]), 0, 48, await framesEnd(newest));
     warnings.length = 0;
     const third = await LogCheckpointStore.open({ path: dir.path, warn: (message) => warnings.push(message) });
     expect((await third.latest('a1'))?.data).toBe('{"again":2}');
