@@ -89,6 +89,7 @@ export async function benchCore(options: CoreOptions): Promise<CoreResult[]> {
   const modes: [string, Partial<DurabilityConfig>][] = [
     ['file store (fsync)', { storage: 'file', storagePath: join(dir, 'fsync'), fsync: true }],
     ['file store (no fsync)', { storage: 'file', storagePath: join(dir, 'nofsync'), fsync: false }],
+    ['log store (fsync)', { storage: 'log', storagePath: join(dir, 'log'), fsync: true }],
     ['durability off', { enabled: false }],
   ];
   const results: CoreResult[] = [];

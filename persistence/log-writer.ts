@@ -44,7 +44,7 @@ export class LogWriter {
   private queue: Pending[] = [];
   private writing = false;
   private scheduled = false;
-  /** The current file failed a write or an fsync: what it holds is uncertain, so the next batch starts a new one. */
+  /** The current file failed a batch and could not be cut back to its last stored frame: the next batch starts a new one. */
   private broken = false;
   private idle: (() => void)[] = [];
   /** @internal Batches written and frames in them: what tests check group commit by. */
@@ -82,7 +82,7 @@ export class LogWriter {
 
   /** Gives back the zeros allocated past the last frame (the store closes the file). */
   trimCurrent(): void {
-    if (this.current.allocated > this.current.size) ftruncateSync(this.current.fd, this.current.size);
+    trimQuietly(this.current);
   }
 
   // After a batch, the next starts on the next turn of the event loop: the agents resumed by the
@@ -106,18 +106,16 @@ export class LogWriter {
     this.writing = true;
     try {
       if (this.broken || this.current.size >= this.options.fileBytes) {
+        const previous = this.current;
         this.current = await this.options.newFile();
         this.broken = false;
+        trimQuietly(previous);
       }
       const file = this.current;
       const start = file.size;
       const bytes = batch.length === 1 ? batch[0]!.frame : Buffer.concat(batch.map((p) => p.frame));
       const end = start + bytes.length;
-      if (end > file.allocated && end < this.options.fileBytes) {
-        const ahead = Math.min(ALLOCATE_AHEAD_BYTES, this.options.fileBytes - end);
-        await writeAll(file.fd, ZEROS.subarray(0, ahead), end);
-        file.allocated = end + ahead;
-      }
+      if (end > file.allocated && end < this.options.fileBytes) await allocateAhead(file, end, this.options.fileBytes);
       await writeAll(file.fd, bytes, start);
       if (this.options.fsync) await fdatasyncAsync(file.fd);
       file.size += bytes.length;
@@ -130,7 +128,10 @@ export class LogWriter {
         pending.resolve();
       }
     } catch (error) {
-      this.broken = true;
+      // What the failed batch left after the last stored frame goes (never acknowledged); the
+      // file goes on from there, as a full disk that frees up needs no new file.
+      this.broken = !trimQuietly(this.current);
+      if (!this.broken) this.current.allocated = this.current.size;
       for (const pending of batch) pending.reject(error);
     } finally {
       this.writing = false;
@@ -138,6 +139,31 @@ export class LogWriter {
       else for (const resolve of this.idle.splice(0)) resolve();
       this.options.afterBatch();
     }
+  }
+}
+
+/**
+ * Cuts a file the writer leaves at the end of its last stored frame: the zeros allocated ahead
+ * go, and so does whatever a failed batch may have left (never acknowledged). A failure here
+ * costs disk space only: reading stops at zeros, or at the first frame cut short.
+ */
+function trimQuietly(file: AppendFile): boolean {
+  try {
+    ftruncateSync(file.fd, file.size);
+    return true;
+  } catch {
+    return false; // the disk that failed the batch may fail this too
+  }
+}
+
+/** Zeros after `end`, up to 1 MiB and the file's size limit. Best effort: a disk short of room for them still takes the frames. */
+async function allocateAhead(file: AppendFile, end: number, fileBytes: number): Promise<void> {
+  const ahead = Math.min(ALLOCATE_AHEAD_BYTES, fileBytes - end);
+  try {
+    await writeAll(file.fd, ZEROS.subarray(0, ahead), end);
+    file.allocated = end + ahead;
+  } catch {
+    file.allocated = end;
   }
 }
 

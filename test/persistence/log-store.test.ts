@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { open, readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -219,3 +219,44 @@ function killWriterAfter(dir: string, saves: number): Promise<Map<string, number
     child.on('close', (_code, signal) => (signal === 'SIGKILL' ? resolve(acked) : reject(new Error(`the writer ended (${signal ?? _code}) before ${saves} saves:\n${stderr}`))));
   });
 }
+
+describe('LogCheckpointStore on a full disk', () => {
+  it('rejects the saves that do not fit with ENOSPC, keeps what it stored, and goes on once room is freed', async () => {
+    await using dir = await tempDir();
+    // A real full disk: a 4 MiB tmpfs (the tests run as root, as CI does).
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', dir.path], { stdio: 'pipe' });
+    } catch (error) {
+      throw new Error(`this test mounts a small tmpfs to fill it, and could not (it needs root): ${(error as Error).message}`);
+    }
+    try {
+      const data = (i: number) => JSON.stringify({ i, pad: 'p'.repeat(100_000) });
+      const store = await LogCheckpointStore.open({ path: dir.path, keepLastN: 1, fileBytes: 512 * 1024 });
+      const stored: number[] = [];
+      let failure: unknown;
+      for (let i = 0; i < 100 && !failure; i++) {
+        await store.save(`big-${i}`, 1, data(i), undefined).then(
+          () => stored.push(i),
+          (error: unknown) => (failure = error),
+        );
+      }
+      expect(failure).toMatchObject({ code: 'ENOSPC' });
+      expect(stored.length).toBeGreaterThan(20);
+      const refused = `big-${stored.length}`;
+      expect(await store.history(refused)).toEqual([]);
+      expect(JSON.parse((await store.latest('big-0'))!.data).i).toBe(0);
+
+      // Room is freed by deleting agents: compaction drops the files left with nothing live.
+      for (const i of stored.slice(0, -1)) await store.delete(`big-${i}`);
+      await until(async () => store.save(refused, 1, data(-1), undefined).then(() => true, () => false), 10_000, 'a save to fit again');
+      await store.close();
+
+      const reopened = await LogCheckpointStore.open({ path: dir.path, keepLastN: 1 });
+      expect((await reopened.listAgents()).sort()).toEqual([`big-${stored.at(-1)}`, refused].sort());
+      expect(JSON.parse((await reopened.latest(refused))!.data).i).toBe(-1);
+      await reopened.close();
+    } finally {
+      execFileSync('umount', [dir.path]);
+    }
+  });
+});
