@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { open, readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
+import { open, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, LogCheckpointStore, playbook, receive, step } from 'durable-playbooks';
@@ -222,41 +222,86 @@ function killWriterAfter(dir: string, saves: number): Promise<Map<string, number
 
 describe('LogCheckpointStore on a full disk', () => {
   it('rejects the saves that do not fit with ENOSPC, keeps what it stored, and goes on once room is freed', async () => {
-    await using dir = await tempDir();
-    // A real full disk: a 4 MiB tmpfs (the tests run as root, as CI does).
-    try {
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', dir.path], { stdio: 'pipe' });
-    } catch (error) {
-      throw new Error(`this test mounts a small tmpfs to fill it, and could not (it needs root): ${(error as Error).message}`);
+    await using disk = await smallDisk();
+    const data = (i: number) => JSON.stringify({ i, pad: 'p'.repeat(100_000) });
+    const store = await LogCheckpointStore.open({ path: disk.path, keepLastN: 1, fileBytes: 512 * 1024 });
+    const stored: number[] = [];
+    let failure: unknown;
+    for (let i = 0; i < 100 && !failure; i++) {
+      await store.save(`big-${i}`, 1, data(i), undefined).then(
+        () => stored.push(i),
+        (error: unknown) => (failure = error),
+      );
     }
-    try {
-      const data = (i: number) => JSON.stringify({ i, pad: 'p'.repeat(100_000) });
-      const store = await LogCheckpointStore.open({ path: dir.path, keepLastN: 1, fileBytes: 512 * 1024 });
-      const stored: number[] = [];
-      let failure: unknown;
-      for (let i = 0; i < 100 && !failure; i++) {
-        await store.save(`big-${i}`, 1, data(i), undefined).then(
-          () => stored.push(i),
-          (error: unknown) => (failure = error),
-        );
-      }
-      expect(failure).toMatchObject({ code: 'ENOSPC' });
-      expect(stored.length).toBeGreaterThan(20);
-      const refused = `big-${stored.length}`;
-      expect(await store.history(refused)).toEqual([]);
-      expect(JSON.parse((await store.latest('big-0'))!.data).i).toBe(0);
+    expect(failure).toMatchObject({ code: 'ENOSPC' });
+    expect(stored.length).toBeGreaterThan(20);
+    const refused = `big-${stored.length}`;
+    expect(await store.history(refused)).toEqual([]);
+    expect(JSON.parse((await store.latest('big-0'))!.data).i).toBe(0);
 
-      // Room is freed by deleting agents: compaction drops the files left with nothing live.
-      for (const i of stored.slice(0, -1)) await store.delete(`big-${i}`);
-      await until(async () => store.save(refused, 1, data(-1), undefined).then(() => true, () => false), 10_000, 'a save to fit again');
-      await store.close();
+    // Room is freed by deleting agents: compaction drops the files left with nothing live.
+    for (const i of stored.slice(0, -1)) await store.delete(`big-${i}`);
+    await until(async () => store.save(refused, 1, data(-1), undefined).then(() => true, () => false), 10_000, 'a save to fit again');
+    await store.close();
 
-      const reopened = await LogCheckpointStore.open({ path: dir.path, keepLastN: 1 });
-      expect((await reopened.listAgents()).sort()).toEqual([`big-${stored.at(-1)}`, refused].sort());
-      expect(JSON.parse((await reopened.latest(refused))!.data).i).toBe(-1);
-      await reopened.close();
-    } finally {
-      execFileSync('umount', [dir.path]);
-    }
+    const reopened = await LogCheckpointStore.open({ path: disk.path, keepLastN: 1 });
+    expect((await reopened.listAgents()).sort()).toEqual([`big-${stored.at(-1)}`, refused].sort());
+    expect(JSON.parse((await reopened.latest(refused))!.data).i).toBe(-1);
+    await reopened.close();
+  });
+
+  it('an agent whose checkpoint does not fit waits, says why, and goes on where it was once there is room', async () => {
+    await using disk = await smallDisk();
+    const filler = join(disk.path, 'filler');
+    let runs = 0;
+    const Work = step('FullDiskWork', async (i: number) => {
+      runs++;
+      if (i === 1) await fillDisk(filler); // the disk fills up while the agent runs
+      // Larger than the zeros the log allocated ahead (1 MiB), which a full disk still takes.
+      return { i, note: 'n'.repeat(i === 1 ? 1_500_000 : 100) };
+    });
+    const Steps = playbook('FullDiskSteps', async () => {
+      const results = [];
+      for (let i = 0; i < 3; i++) results.push((await Work(i)).i);
+      return results;
+    });
+    const host = await newHost({ durability: { storage: 'log', storagePath: join(disk.path, 'store') }, playbooks: [Steps] });
+    const agent = await host.spawn(Steps, { id: 'full-disk' });
+    await until(() => (host.statusOf('full-disk').blockedOn ?? '').includes('ENOSPC'), 10_000, 'the agent to be blocked on ENOSPC');
+    expect(runs).toBe(2); // step 2 waits for the checkpoint holding step 1
+    await rm(filler);
+    expect(await agent.result()).toEqual([0, 1, 2]);
+    expect(runs).toBe(3);
+    expect(host.statusOf('full-disk').blockedOn).toBeUndefined();
+    await host.close(); // before the disk is unmounted
   });
 });
+
+/** A real disk that fills up: a 4 MiB tmpfs, unmounted after (the tests run as root, as CI does). */
+async function smallDisk(): Promise<{ path: string } & AsyncDisposable> {
+  const dir = await tempDir();
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', dir.path], { stdio: 'pipe' });
+  } catch (error) {
+    await dir[Symbol.asyncDispose]();
+    throw new Error(`this test mounts a small tmpfs to fill it, and could not (it needs root): ${(error as Error).message}`);
+  }
+  return {
+    path: dir.path,
+    async [Symbol.asyncDispose]() {
+      execFileSync('umount', ['--lazy', dir.path]); // detached even if a failed test left a file open
+      await dir[Symbol.asyncDispose]();
+    },
+  };
+}
+
+/** Writes `file` until the disk is full. */
+async function fillDisk(file: string): Promise<void> {
+  await using handle = await open(file, 'w');
+  const chunk = Buffer.alloc(4096, 1);
+  try {
+    for (;;) await handle.write(chunk);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+  }
+}
