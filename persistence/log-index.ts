@@ -82,7 +82,8 @@ export class LogIndex {
     if (replaced) this.release(replaced);
     agent.checkpoints.set(seq, at);
     this.hold(at);
-    if (agent.checkpoints.size > this.keepLastN) this.pruneBelow(agent, agent.storedSeqs().at(-this.keepLastN)!);
+    // One over at most (saves come one by one, and so does the replay): the oldest goes.
+    if (agent.checkpoints.size > this.keepLastN) this.pruneBelow(agent, Math.min(...agent.checkpoints.keys()) + 1);
   }
 
   putSegment(agent: AgentFrames, name: string, at: Location): void {
@@ -113,20 +114,16 @@ export class LogIndex {
   }
 
   /** Moves a live frame to where compaction copied it, if it is still live where it was. */
-  moved(frame: FrameHead, from: Location, to: Location): boolean {
-    const agent = this.agents.get(frame.agentId);
-    if (!agent) return false;
-    const map: Map<number | string, Location> = frame.kind === FrameKind.Checkpoint ? agent.checkpoints : agent.segments;
-    const key = frame.kind === FrameKind.Checkpoint ? frame.seq : frame.name;
-    const current = map.get(key);
-    if (current?.file !== from.file || current.offset !== from.offset) return false;
-    map.set(key, to);
+  moved(frame: FrameHead, from: Location, to: Location): void {
+    if (!this.isLive(frame, from)) return;
+    const agent = this.agents.get(frame.agentId)!;
+    if (frame.kind === FrameKind.Checkpoint) agent.checkpoints.set(frame.seq, to);
+    else agent.segments.set(frame.name, to);
     this.release(from);
     this.hold(to);
-    return true;
   }
 
-  /** Whether the frame at `at` is one the index still points to. */
+  /** Whether the frame at `at` is one the index still points to (never a deletion or prune marker). */
   isLive(frame: FrameHead, at: Location): boolean {
     const agent = this.agents.get(frame.agentId);
     const current =

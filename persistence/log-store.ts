@@ -1,5 +1,5 @@
 import { closeSync, ftruncateSync, openSync, readFileSync, readSync, unlinkSync } from 'node:fs';
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CheckpointConflictError, CorruptCheckpointError, ensureError } from '../errors.js';
 import { assertCheckpointSize, megabytes, type CheckpointStore, type StoredCheckpoint } from './checkpoint-store.js';
@@ -149,7 +149,7 @@ export class LogCheckpointStore implements CheckpointStore {
     this.keeper.forget(agentId);
     if (!agent) return;
     this.index.dropAgent(agentId);
-    await writer.append(encodeFrame({ kind: FrameKind.Delete, agentId, seq: 0, name: '', data: '' }), () => undefined);
+    await this.append(writer, agent, { kind: FrameKind.Delete, agentId, seq: 0, name: '', data: '' });
   }
 
   async close(): Promise<void> {
@@ -274,7 +274,8 @@ export class LogCheckpointStore implements CheckpointStore {
     const file = this.files.get(id)!;
     const writer = this.writer!;
     if (this.index.liveBytes(id) > 0) {
-      const bytes = readFileSync(join(this.path, fileName(id))).subarray(0, file.size);
+      // Read off the event loop (up to a whole file); only this compaction deletes the file.
+      const bytes = (await readFile(join(this.path, fileName(id)))).subarray(0, file.size);
       const copies: Promise<void>[] = [];
       // Synchronous from the liveness check to the append, so no save or delete comes between.
       scanFrames(bytes, (frame) => {
