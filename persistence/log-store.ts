@@ -24,6 +24,8 @@ export interface LogCheckpointStoreOptions {
   warn?: (message: string) => void;
   /** @internal Size past which a log file is left for a new one. Default 64 MiB; tests use less. */
   fileBytes?: number;
+  /** @internal Fsyncs slower than this on average stay off the event loop (see LogWriter). Default 1 ms. */
+  onLoopFsyncMaxMs?: number;
 }
 
 const LOG_FILE = /^(\d{10})\.log$/;
@@ -60,8 +62,7 @@ export class LogCheckpointStore implements CheckpointStore {
     readonly path: string,
     private readonly index: LogIndex,
     private readonly maxBytes: number,
-    private readonly fileBytes: number,
-    private readonly fsync: boolean,
+    private readonly writing: { fileBytes: number; fsync: boolean; onLoopFsyncMaxMs: number | undefined },
     private readonly warn: (message: string) => void,
   ) {}
 
@@ -72,8 +73,7 @@ export class LogCheckpointStore implements CheckpointStore {
       path,
       new LogIndex(options.keepLastN ?? 10),
       megabytes(options.maxCheckpointSizeMb ?? 10),
-      options.fileBytes ?? DEFAULT_FILE_BYTES,
-      options.fsync ?? true,
+      { fileBytes: options.fileBytes ?? DEFAULT_FILE_BYTES, fsync: options.fsync ?? true, onLoopFsyncMaxMs: options.onLoopFsyncMaxMs },
       options.warn ?? (() => undefined),
     );
     if (!readOnly) await mkdir(path, { recursive: true });
@@ -109,8 +109,8 @@ export class LogCheckpointStore implements CheckpointStore {
   }
 
   /** @internal Batches appended and frames in them (tests check group commit by these). */
-  get appendStats(): { batches: number; frames: number } {
-    return this.writer?.stats ?? { batches: 0, frames: 0 };
+  get appendStats(): { batches: number; frames: number; fsyncsOnLoop: number } {
+    return this.writer?.stats ?? { batches: 0, frames: 0, fsyncsOnLoop: 0 };
   }
 
   async latest(agentId: string): Promise<StoredCheckpoint | undefined> {
@@ -240,8 +240,7 @@ export class LogCheckpointStore implements CheckpointStore {
 
   private async startWriter(): Promise<LogWriter> {
     return new LogWriter(await this.createFile(), {
-      fsync: this.fsync,
-      fileBytes: this.fileBytes,
+      ...this.writing,
       newFile: () => this.createFile(),
       afterBatch: () => this.compactIfWorthIt(),
     });
@@ -252,7 +251,7 @@ export class LogCheckpointStore implements CheckpointStore {
     const id = Math.max(0, ...this.files.keys()) + 1;
     const file: AppendFile = { id, fd: openSync(join(this.path, fileName(id)), 'wx+'), size: 0, allocated: 0 };
     this.files.set(id, file);
-    if (this.fsync) await syncFolder(this.path);
+    if (this.writing.fsync) await syncFolder(this.path);
     return file;
   }
 
@@ -263,7 +262,7 @@ export class LogCheckpointStore implements CheckpointStore {
     if (oldest === this.writer.currentFile) return;
     let total = 0;
     for (const file of this.files.values()) total += file.size;
-    if (total <= 2 * this.index.totalLiveBytes() + this.fileBytes) return;
+    if (total <= 2 * this.index.totalLiveBytes() + this.writing.fileBytes) return;
     this.compaction = this.compact(oldest)
       .catch((error: unknown) => this.warn(`log store: compacting ${fileName(oldest)} failed (tried again later): ${ensureError(error).message}`))
       .finally(() => (this.compaction = undefined));
@@ -296,7 +295,7 @@ export class LogCheckpointStore implements CheckpointStore {
     this.index.forgetFile(id);
     closeSync(file.fd);
     unlinkSync(join(this.path, fileName(id)));
-    if (this.fsync) await syncFolder(this.path);
+    if (this.writing.fsync) await syncFolder(this.path);
   }
 
   private closeFiles(): void {

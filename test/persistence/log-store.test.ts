@@ -53,6 +53,35 @@ describe('LogCheckpointStore', () => {
     await reopened.close();
   });
 
+  it('fsyncs on the event loop only while one agent saves alone, and never where fsyncs are slow', async () => {
+    await using dir = await tempDir();
+    // Any fsync counts as fast here, so the test does not depend on this machine's disk.
+    const store = await LogCheckpointStore.open({ path: join(dir.path, 'fast'), onLoopFsyncMaxMs: Number.POSITIVE_INFINITY });
+    // Alone: the first fsync (off the loop) sees no other save arrive meanwhile, the next 16
+    // wait on the loop, the 18th looks again off the loop, and so on.
+    for (let seq = 1; seq <= 20; seq++) await store.save('agent-0', seq, JSON.stringify({ seq }), seq === 1 ? undefined : seq - 1);
+    expect(store.appendStats.fsyncsOnLoop).toBe(18);
+    // Many at once: their batch keeps the loop free, whatever the writer saw before.
+    const agents = Array.from({ length: 50 }, (_, i) => `agent-${i + 1}`);
+    await Promise.all(agents.map((id) => store.save(id, 1, '{}', undefined)));
+    expect(store.appendStats).toMatchObject({ batches: 21, fsyncsOnLoop: 18 });
+    // And the single save after them looks again before going back to the loop.
+    await store.save('agent-0', 21, JSON.stringify({ seq: 21 }), 20);
+    expect(store.appendStats.fsyncsOnLoop).toBe(18);
+    await store.save('agent-0', 22, JSON.stringify({ seq: 22 }), 21);
+    expect(store.appendStats.fsyncsOnLoop).toBe(19);
+    await store.close();
+    const reopened = await LogCheckpointStore.open({ path: join(dir.path, 'fast') });
+    expect(JSON.parse((await reopened.latest('agent-0'))!.data)).toEqual({ seq: 22 });
+    expect((await reopened.listAgents()).length).toBe(51);
+    await reopened.close();
+
+    const slow = await LogCheckpointStore.open({ path: join(dir.path, 'slow'), onLoopFsyncMaxMs: 0 });
+    for (let seq = 1; seq <= 20; seq++) await slow.save('a1', seq, '{}', seq === 1 ? undefined : seq - 1);
+    expect(slow.appendStats).toMatchObject({ batches: 20, fsyncsOnLoop: 0 });
+    await slow.close();
+  });
+
   it('cuts off a write a crash interrupted at the end of the log, and says so', async () => {
     await using dir = await tempDir();
     const store = await LogCheckpointStore.open({ path: dir.path });
