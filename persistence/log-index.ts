@@ -43,6 +43,12 @@ export class AgentFrames {
  */
 export class LogIndex {
   readonly agents = new Map<string, AgentFrames>();
+  /**
+   * Agents whose deletion marker is being written: gone for readers, but their frames stay live
+   * (compaction copies them, their file stays) until the marker is durable; a failed marker
+   * brings the agent back.
+   */
+  private readonly deleting = new Map<AgentFrames, string>();
   private readonly live = new Map<number, number>();
 
   constructor(private readonly keepLastN: number) {}
@@ -109,14 +115,39 @@ export class LogIndex {
     const agent = this.agents.get(agentId);
     if (!agent) return;
     this.agents.delete(agentId);
-    for (const at of agent.checkpoints.values()) this.release(at);
-    for (const at of agent.segments.values()) this.release(at);
+    this.releaseAll(agent);
+  }
+
+  /** Whether `agent` is still the one of that id, or one whose deletion is not yet durable. */
+  holds(agentId: string, agent: AgentFrames): boolean {
+    return this.agents.get(agentId) === agent || this.deleting.has(agent);
+  }
+
+  /** Hides the agent while its deletion marker is written; `endDelete` says how that went. */
+  beginDelete(agentId: string): AgentFrames | undefined {
+    const agent = this.agents.get(agentId);
+    if (!agent) return undefined;
+    this.agents.delete(agentId);
+    this.deleting.set(agent, agentId);
+    return agent;
+  }
+
+  /**
+   * The marker is durable: the agent's frames are dead. Or it failed: the agent is back, as the
+   * log still holds it (unless an agent of that id was made meanwhile: the newer one stays).
+   */
+  endDelete(agent: AgentFrames, markerStored: boolean): void {
+    const agentId = this.deleting.get(agent);
+    if (agentId === undefined) return;
+    this.deleting.delete(agent);
+    if (!markerStored && !this.agents.has(agentId)) this.agents.set(agentId, agent);
+    else this.releaseAll(agent);
   }
 
   /** Moves a live frame to where compaction copied it, if it is still live where it was. */
   moved(frame: FrameHead, from: Location, to: Location): void {
-    if (!this.isLive(frame, from)) return;
-    const agent = this.agents.get(frame.agentId)!;
+    const agent = this.holderOf(frame, from);
+    if (!agent) return;
     if (frame.kind === FrameKind.Checkpoint) agent.checkpoints.set(frame.seq, to);
     else agent.segments.set(frame.name, to);
     this.release(from);
@@ -125,10 +156,7 @@ export class LogIndex {
 
   /** Whether the frame at `at` is one the index still points to (never a deletion or prune marker). */
   isLive(frame: FrameHead, at: Location): boolean {
-    const agent = this.agents.get(frame.agentId);
-    const current =
-      frame.kind === FrameKind.Checkpoint ? agent?.checkpoints.get(frame.seq) : frame.kind === FrameKind.Segment ? agent?.segments.get(frame.name) : undefined;
-    return current?.file === at.file && current.offset === at.offset;
+    return this.holderOf(frame, at) !== undefined;
   }
 
   liveBytes(file: number): number {
@@ -145,6 +173,19 @@ export class LogIndex {
     this.live.delete(file);
   }
 
+  /** The agent (or agent being deleted) that points to the frame at `at`. */
+  private holderOf(frame: FrameHead, at: Location): AgentFrames | undefined {
+    const agent = this.agents.get(frame.agentId);
+    if (agent && pointsTo(agent, frame, at)) return agent;
+    for (const [deleting, agentId] of this.deleting) if (agentId === frame.agentId && pointsTo(deleting, frame, at)) return deleting;
+    return undefined;
+  }
+
+  private releaseAll(agent: AgentFrames): void {
+    for (const at of agent.checkpoints.values()) this.release(at);
+    for (const at of agent.segments.values()) this.release(at);
+  }
+
   private hold(at: Location): void {
     this.live.set(at.file, (this.live.get(at.file) ?? 0) + at.length);
   }
@@ -152,4 +193,10 @@ export class LogIndex {
   private release(at: Location): void {
     this.live.set(at.file, (this.live.get(at.file) ?? 0) - at.length);
   }
+}
+
+function pointsTo(agent: AgentFrames, frame: FrameHead, at: Location): boolean {
+  const current =
+    frame.kind === FrameKind.Checkpoint ? agent.checkpoints.get(frame.seq) : frame.kind === FrameKind.Segment ? agent.segments.get(frame.name) : undefined;
+  return current?.file === at.file && current.offset === at.offset;
 }

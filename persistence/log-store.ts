@@ -143,13 +143,19 @@ export class LogCheckpointStore implements CheckpointStore {
     return dropped;
   }
 
+  /** Gone for readers at once; if the deletion marker cannot be stored, the agent is back (and the error thrown). */
   async delete(agentId: string): Promise<void> {
     const writer = this.writable();
-    const agent = this.index.agents.get(agentId);
     this.keeper.forget(agentId);
+    const agent = this.index.beginDelete(agentId);
     if (!agent) return;
-    this.index.dropAgent(agentId);
-    await this.append(writer, agent, { kind: FrameKind.Delete, agentId, seq: 0, name: '', data: '' });
+    let stored = false;
+    try {
+      await this.append(writer, agent, { kind: FrameKind.Delete, agentId, seq: 0, name: '', data: '' });
+      stored = true;
+    } finally {
+      this.index.endDelete(agent, stored);
+    }
   }
 
   async close(): Promise<void> {
@@ -166,7 +172,7 @@ export class LogCheckpointStore implements CheckpointStore {
   private append(writer: LogWriter, agent: AgentFrames, fields: FrameFields, stored?: (at: Location) => void): Promise<void> {
     const frame = encodeFrame(fields);
     return writer.append(frame, (file, offset) => {
-      if (this.index.agents.get(fields.agentId) !== agent) return; // deleted (and maybe made anew) since
+      if (!this.index.holds(fields.agentId, agent)) return; // deleted (and maybe made anew) since
       const data = offset + dataStart(frame);
       stored?.({ file, offset, length: frame.length, dataOffset: data, dataLength: offset + frame.length - data });
     });

@@ -279,6 +279,28 @@ describe('LogCheckpointStore on a full disk', () => {
     await reopened.close();
   });
 
+  it('keeps an agent whose deletion could not be stored, and deletes it once there is room', async () => {
+    await using disk = await smallDisk();
+    const path = join(disk.path, 'store');
+    const first = await LogCheckpointStore.open({ path });
+    await first.save('kept', 1, '{"kept":1}', undefined);
+    await first.save('doomed', 1, '{"doomed":1}', undefined);
+    await first.close();
+    const store = await LogCheckpointStore.open({ path }); // writes a new, empty file
+    await fillDisk(join(disk.path, 'filler'));
+    await expect(store.delete('doomed')).rejects.toMatchObject({ code: 'ENOSPC' });
+    // The log still holds it, and so does the store: memory and disk agree.
+    expect((await store.listAgents()).sort()).toEqual(['doomed', 'kept']);
+    expect((await store.latest('doomed'))?.data).toBe('{"doomed":1}');
+    await rm(join(disk.path, 'filler'));
+    await store.delete('doomed');
+    expect(await store.listAgents()).toEqual(['kept']);
+    await store.close();
+    const reopened = await LogCheckpointStore.open({ path });
+    expect(await reopened.listAgents()).toEqual(['kept']);
+    await reopened.close();
+  });
+
   it('an agent whose checkpoint does not fit waits, says why, and goes on where it was once there is room', async () => {
     await using disk = await smallDisk();
     const filler = join(disk.path, 'filler');
