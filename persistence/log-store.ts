@@ -4,10 +4,10 @@ import { join, resolve } from 'node:path';
 import { CheckpointConflictError, CorruptCheckpointError, ensureError } from '../errors.js';
 import { assertCheckpointSize, megabytes, type CheckpointStore, type StoredCheckpoint } from './checkpoint-store.js';
 import { SegmentKeeper, type JournalSegment, type SegmentedSave } from './journal-segments.js';
-import { dataStart, encodeFrame, FrameKind, scanFrames, type FrameFields } from './log-frames.js';
+import { dataStart, describeDamage, encodeFrame, FrameKind, nextFrameAt, scanFrames, scanReadable, type FrameFields } from './log-frames.js';
 import { LogIndex, locationOf, type AgentFrames, type Location } from './log-index.js';
 import { acquireLogLock } from './log-lock.js';
-import { LogWriter, syncFolder, type AppendFile } from './log-writer.js';
+import { LogWriter, syncFolder, writeDurably, type AppendFile } from './log-writer.js';
 
 export interface LogCheckpointStoreOptions {
   /** Directory holding the log files (`<10 digits>.log`) and the writer's `LOCK`. */
@@ -31,6 +31,7 @@ export interface LogCheckpointStoreOptions {
 const LOG_FILE = /^(\d{10})\.log$/;
 const fileName = (id: number) => `${String(id).padStart(10, '0')}.log`;
 const DEFAULT_FILE_BYTES = 64 * 1024 * 1024;
+const nothing = (): void => undefined;
 
 /**
  * The embedded store built for speed at full durability: every checkpoint is appended to one
@@ -210,9 +211,13 @@ export class LogCheckpointStore implements CheckpointStore {
   }
 
   /**
-   * Replays every log file, oldest first. A frame cut short at the end of the newest file is a
-   * write a crash interrupted (never acknowledged): it is cut off. Damage anywhere else stops the
-   * reading of that file there, and is reported.
+   * Replays every log file, oldest first. The newest file's frames end where a crash may have
+   * cut an append short (never acknowledged): the reading stops at the first frame that does
+   * not check out, and the rest is cut off — set aside first, in `<file>.damaged-at-<byte>`, if
+   * whole frames follow (damage in the middle of the file, not a torn end), so nothing that may
+   * have been acknowledged is destroyed. Older files were fsynced whole before the log moved
+   * on: damage there costs the frames it hit only, and reading goes on after it. All of it is
+   * reported.
    */
   private async readLog(readOnly: boolean): Promise<void> {
     const ids = (await readdir(this.path).catch((error: unknown) => {
@@ -229,19 +234,32 @@ export class LogCheckpointStore implements CheckpointStore {
       const file: AppendFile = { id, fd, size: 0, allocated: 0 };
       this.files.set(id, file);
       const bytes = readFileSync(fd);
-      const end = scanFrames(bytes, (frame) => this.index.replay(id, frame));
-      file.size = end.complete ? end.offset : bytes.length;
-      const newest = i === ids.length - 1;
-      if (newest && !readOnly && end.offset < bytes.length) {
-        ftruncateSync(fd, end.offset); // a frame cut short, or the zeros allocated ahead of the frames
-        file.size = end.offset;
-      }
-      if (end.complete) continue;
-      this.warn(
-        `log store: ${name}: ${end.reason} at byte ${end.offset} of ${bytes.length}; ` +
-          (newest ? 'the end of an append a crash interrupted (never acknowledged): cut off' : 'the rest of this file could not be read'),
-      );
+      file.size = bytes.length;
+      if (i === ids.length - 1) await this.readNewest(file, name, bytes, readOnly);
+      else scanReadable(bytes, (frame) => this.index.replay(id, frame), (damage) => this.warn(`log store: ${name}: ${describeDamage(damage, bytes.length)}`));
     }
+  }
+
+  /** The newest file: its frames up to the first that does not check out; the rest is cut off, after being set aside if whole frames follow. */
+  private async readNewest(file: AppendFile, name: string, bytes: Buffer, readOnly: boolean): Promise<void> {
+    const end = scanFrames(bytes, (frame) => this.index.replay(file.id, frame));
+    if (end.offset === bytes.length) return;
+    const wholeFramesAfter = nextFrameAt(bytes, end.complete ? end.offset : end.offset + 1);
+    const damaged = !end.complete || wholeFramesAfter !== undefined; // else: the zeros allocated ahead
+    const what = `${end.complete ? 'zeros where frames should be' : end.reason} at byte ${end.offset} of ${bytes.length}`;
+    if (readOnly) {
+      if (damaged) this.warn(`log store: ${name}: ${what}; read up to there`);
+      return;
+    }
+    let setAside = '';
+    if (wholeFramesAfter !== undefined) {
+      const aside = `${name}.damaged-at-${end.offset}`;
+      await writeDurably(aside, bytes.subarray(end.offset), this.writing.fsync);
+      setAside = `; whole frames follow it (from byte ${wholeFramesAfter}): damage, not only a torn end — the bytes from there on were set aside in ${aside}, unread`;
+    }
+    ftruncateSync(file.fd, end.offset);
+    file.size = end.offset;
+    if (damaged) this.warn(`log store: ${name}: ${what}: cut off (the end of an append a crash interrupted is never acknowledged)${setAside}`);
   }
 
   private async startWriter(): Promise<LogWriter> {
@@ -283,7 +301,8 @@ export class LogCheckpointStore implements CheckpointStore {
       const bytes = (await readFile(join(this.path, fileName(id)))).subarray(0, file.size);
       const copies: Promise<void>[] = [];
       // Synchronous from the liveness check to the append, so no save or delete comes between.
-      scanFrames(bytes, (frame) => {
+      // Damage was reported when the store opened; what reading skipped then is skipped again.
+      scanReadable(bytes, (frame) => {
         const from = locationOf(id, frame);
         if (!this.index.isLive(frame, from)) return;
         const copy = Buffer.from(bytes.subarray(frame.offset, frame.offset + frame.length));
@@ -293,7 +312,7 @@ export class LogCheckpointStore implements CheckpointStore {
             this.index.moved(frame, from, { file: to, offset, length: frame.length, dataOffset: data, dataLength: frame.dataLength });
           }),
         );
-      });
+      }, nothing);
       await Promise.all(copies);
     }
     if (this.index.liveBytes(id) > 0) return; // a copy failed: the file stays, for the next try

@@ -1,4 +1,5 @@
 import { closeSync, fdatasync, fdatasyncSync, fsync, ftruncateSync, openSync, write, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 
 const fdatasyncAsync = promisify(fdatasync);
@@ -218,4 +219,16 @@ export async function syncFolder(dir: string): Promise<void> {
   } finally {
     closeSync(fd);
   }
+}
+
+/** Writes a whole new file and, with `fsync`, makes it and its name durable. */
+export async function writeDurably(path: string, bytes: Buffer, fsync: boolean): Promise<void> {
+  const fd = openSync(path, 'w');
+  try {
+    for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
+    if (fsync) await fsyncAsync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  if (fsync) await syncFolder(dirname(path));
 }

@@ -9,6 +9,7 @@ import { tempDir } from '../helpers/temp-dir.js';
 
 const newHost = hostsClosedAfterEach();
 const logFiles = async (dir: string) => (await readdir(dir)).filter((name) => name.endsWith('.log')).sort();
+const flipBit = (bytes: Buffer, at: number) => bytes.writeUInt8(bytes.readUInt8(at) ^ 0x01, at);
 /** Where a log file's frames end and the zeros the writer allocated ahead begin (frames here end in "}"). */
 const framesEnd = async (file: string) => (await readFile(file)).lastIndexOf('}'.charCodeAt(0)) + 1;
 
@@ -108,6 +109,61 @@ describe('LogCheckpointStore', () => {
     expect((await third.latest('a1'))?.data).toBe('{"again":2}');
     expect(warnings).toEqual([expect.stringContaining('CRC does not match')]);
     await third.close();
+  });
+
+  it('reads on past damage in an older file: a bad frame costs that frame only, and compaction keeps what follows it', async () => {
+    await using dir = await tempDir();
+    const first = await LogCheckpointStore.open({ path: dir.path });
+    for (const id of ['a1', 'b1', 'c1', 'd1']) await first.save(id, 1, JSON.stringify({ id }), undefined);
+    await first.close();
+    const second = await LogCheckpointStore.open({ path: dir.path }); // the next file; the first is older now
+    await second.save('e1', 1, '{"id":"e1"}', undefined);
+    await second.close();
+    const [older] = await logFiles(dir.path);
+    const path = join(dir.path, older!);
+    const bytes = await readFile(path);
+    // b1's whole frame reads as zeros (a lost page: 19 bytes of header, agent id and name before its data).
+    const b1 = bytes.indexOf('{"id":"b1"}');
+    bytes.fill(0, b1 - 19, b1 + 11);
+    flipBit(bytes, bytes.indexOf('{"id":"d1"}') + 3); // d1's CRC fails
+    await writeFile(path, bytes);
+
+    const warnings: string[] = [];
+    const store = await LogCheckpointStore.open({ path: dir.path, fileBytes: 2048, warn: (message) => warnings.push(message) });
+    expect((await store.listAgents()).sort()).toEqual(['a1', 'c1', 'e1']);
+    expect(warnings).toEqual([
+      expect.stringMatching(new RegExp(`zeros where frames should be at byte ${b1 - 19} of \\d+; 30 bytes skipped, read on from byte ${b1 + 11}`)),
+      expect.stringMatching(/CRC does not match at byte \d+ of \d+; no whole frame after it: the rest of this file could not be read/),
+    ]);
+    // Compaction copies c1 (after the damage) forward before the damaged file goes.
+    for (let seq = 1; seq <= 60; seq++) await store.save('busy', seq, JSON.stringify({ seq, pad: 'p'.repeat(200) }), seq === 1 ? undefined : seq - 1);
+    await until(async () => !(await logFiles(dir.path)).includes(older!), 5_000, 'the damaged file to be compacted');
+    await store.close();
+    const reopened = await LogCheckpointStore.open({ path: dir.path });
+    expect((await reopened.latest('c1'))?.data).toBe('{"id":"c1"}');
+    expect((await reopened.listAgents()).sort()).toEqual(['a1', 'busy', 'c1', 'e1']);
+    await reopened.close();
+  });
+
+  it('sets aside, instead of cutting off, whole frames found after damage in the newest file', async () => {
+    await using dir = await tempDir();
+    const store = await LogCheckpointStore.open({ path: dir.path });
+    for (const id of ['a1', 'b1', 'c1']) await store.save(id, 1, JSON.stringify({ id }), undefined);
+    await store.close();
+    const [file] = await logFiles(dir.path);
+    const path = join(dir.path, file!);
+    const bytes = await readFile(path);
+    const damagedAt = bytes.indexOf('{"id":"b1"}');
+    flipBit(bytes, damagedAt + 3);
+    await writeFile(path, bytes);
+
+    const warnings: string[] = [];
+    const reopened = await LogCheckpointStore.open({ path: dir.path, warn: (message) => warnings.push(message) });
+    expect(await reopened.listAgents()).toEqual(['a1']);
+    expect(warnings).toEqual([expect.stringMatching(/CRC does not match at byte (\d+) .*whole frames follow it .* set aside in .*damaged-at-\1/)]);
+    const aside = (await readdir(dir.path)).find((name) => name.includes('.damaged-at-'))!;
+    expect(await readFile(join(dir.path, aside), 'utf8')).toContain('{"id":"c1"}');
+    await reopened.close();
   });
 
   it('keeps prunes and deletions across a reopen, and an agent made again after its deletion', async () => {
