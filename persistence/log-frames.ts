@@ -113,6 +113,7 @@ export function scanReadable(bytes: Buffer, onFrame: (frame: FrameHead) => void,
   }
 }
 
+/** What a warning says of damage `scanReadable` found. */
 export function describeDamage(damage: Damage, fileBytes: number): string {
   const at = `${damage.reason} at byte ${damage.offset} of ${fileBytes}`;
   return damage.resumedAt === undefined
