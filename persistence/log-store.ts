@@ -96,12 +96,21 @@ export class LogCheckpointStore implements CheckpointStore {
   async save(agentId: string, seq: number, data: string, expectedRevision: number | undefined, segments?: SegmentedSave): Promise<number> {
     assertCheckpointSize(agentId, data, this.maxBytes, segments);
     const writer = this.writable();
-    if (segments?.newSegments.length) await this.keeper.save(agentId, segments);
-    if (this.index.agents.get(agentId)?.head !== expectedRevision) throw new CheckpointConflictError(agentId, seq);
+    // New segments are appended before the record naming them, in the same batch (both appends
+    // happen in this turn; a batch starts on a later one): stored together or not at all, and a
+    // torn batch is read up to its first bad frame, so the record is never read without them.
+    const segmentsStored = segments?.newSegments.length ? this.keeper.save(agentId, segments) : undefined;
+    if (this.index.agents.get(agentId)?.head !== expectedRevision) {
+      segmentsStored?.catch(() => undefined); // stored or not, no record names them yet
+      throw new CheckpointConflictError(agentId, seq);
+    }
     const agent = this.index.agentFor(agentId);
     agent.head = seq;
     try {
-      await this.append(writer, agent, { kind: FrameKind.Checkpoint, agentId, seq, name: '', data }, (at) => this.index.putCheckpoint(agent, seq, at));
+      const recordStored = this.append(writer, agent, { kind: FrameKind.Checkpoint, agentId, seq, name: '', data }, (at) =>
+        this.index.putCheckpoint(agent, seq, at),
+      );
+      await Promise.all([segmentsStored, recordStored]);
     } catch (error) {
       if (agent.head === seq) agent.head = agent.newestStored();
       throw error;
@@ -179,7 +188,7 @@ export class LogCheckpointStore implements CheckpointStore {
     });
   }
 
-  /** Segments go in the log before the record naming them, and are durable before it is written. */
+  /** Appends segment frames now (synchronously, before `save` appends the record naming them). */
   private async appendSegments(agentId: string, segments: JournalSegment[]): Promise<void> {
     const writer = this.writable();
     const agent = this.index.agentFor(agentId);

@@ -47,6 +47,10 @@ describe('LogCheckpointStore', () => {
     // One at a time, each save is its own batch.
     for (const id of agents.slice(0, 5)) await store.save(id, 2, '{}', 1);
     expect(store.appendStats.batches).toBe(batches + 5);
+    // A save that seals journal segments: they and the record share one batch (one fsync).
+    const segments = { newSegments: [{ name: 'seg-1', data: '[1]' }, { name: 'seg-2', data: '[2]' }], referencedBytes: 6 };
+    await store.save('agent-0', 3, '{}', 2, segments);
+    expect(store.appendStats).toMatchObject({ batches: batches + 6, frames: 208 });
     await store.close();
     const reopened = await LogCheckpointStore.open({ path: dir.path });
     expect((await reopened.listAgents()).length).toBe(200);
