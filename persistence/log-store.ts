@@ -110,7 +110,7 @@ export class LogCheckpointStore implements CheckpointStore {
       const recordStored = this.append(writer, agent, { kind: FrameKind.Checkpoint, agentId, seq, name: '', data }, (at) =>
         this.index.putCheckpoint(agent, seq, at),
       );
-      await Promise.all([segmentsStored, recordStored]);
+      await (segmentsStored ? Promise.all([segmentsStored, recordStored]) : recordStored);
     } catch (error) {
       if (agent.head === seq) agent.head = agent.newestStored();
       throw error;
