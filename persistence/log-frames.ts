@@ -97,7 +97,7 @@ export interface Damage {
  * Reads every frame of a file that is no longer written to (all its frames were fsynced before
  * the log moved on), past damage too: after a frame that fails its checks, or zeros where frames
  * should be (a lost page), reading goes on at the next offset where a whole frame checks out
- * (length, CRC, kind), so one bad frame costs that frame only. Frame bodies are text (JSON,
+ * (length, kind, a text agent id, CRC), so one bad frame costs that frame only. Frame bodies are text (JSON,
  * agent ids), so a frame header cannot be mistaken inside one; elsewhere a false match needs a
  * 32-bit CRC to match by chance.
  */

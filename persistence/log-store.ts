@@ -118,7 +118,7 @@ export class LogCheckpointStore implements CheckpointStore {
     return seq;
   }
 
-  /** @internal Batches appended and frames in them (tests check group commit by these). */
+  /** @internal Batches appended, frames in them, fsyncs made on the event loop (tests check group commit by these). */
   get appendStats(): { batches: number; frames: number; fsyncsOnLoop: number } {
     return this.writer?.stats ?? { batches: 0, frames: 0, fsyncsOnLoop: 0 };
   }

@@ -225,7 +225,7 @@ export async function syncFolder(dir: string): Promise<void> {
 export async function writeDurably(path: string, bytes: Buffer, fsync: boolean): Promise<void> {
   const fd = openSync(path, 'w');
   try {
-    for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
+    await writeAll(fd, bytes, 0);
     if (fsync) await fsyncAsync(fd);
   } finally {
     closeSync(fd);
